@@ -1,0 +1,205 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Validate checks that the graph is well formed (every input defined before use, one producer per
+// value, weights of the right rank) and infers the per-sample shape of every value into g.Shapes.
+// All problems found are reported together.
+func (g *Graph) Validate() error {
+	shapes := make(map[string][]int)
+	var errs []error
+	for _, in := range g.Inputs {
+		if _, err := NumElements(in.Shape); err != nil || len(in.Shape) == 0 {
+			errs = append(errs, fmt.Errorf("graph input %q: bad shape %v", in.Name, in.Shape))
+			continue
+		}
+		shapes[in.Name] = cloneInts(in.Shape)
+	}
+	for _, n := range g.Nodes {
+		ins := make([][]int, len(n.Inputs))
+		missing := false
+		for i, name := range n.Inputs {
+			s, ok := shapes[name]
+			if !ok {
+				errs = append(errs, errNode(n, "input %q is not produced by any earlier node or graph input", name))
+				missing = true
+			}
+			ins[i] = s
+		}
+		if missing {
+			continue
+		}
+		out, err := inferNode(n, ins)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(n.Outputs) != 1 {
+			errs = append(errs, errNode(n, "has %d outputs, want 1", len(n.Outputs)))
+			continue
+		}
+		if _, dup := shapes[n.Outputs[0]]; dup {
+			errs = append(errs, errNode(n, "output %q is already defined", n.Outputs[0]))
+			continue
+		}
+		if _, err := NumElements(out); err != nil {
+			errs = append(errs, errNode(n, "output shape: %v", err))
+			continue
+		}
+		shapes[n.Outputs[0]] = out
+	}
+	for i, out := range g.Outputs {
+		s, ok := shapes[out.Name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("graph output %q is not produced by any node", out.Name))
+			continue
+		}
+		g.Outputs[i].Shape = cloneInts(s)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	g.Shapes = shapes
+	return nil
+}
+
+func inferNode(n *Node, ins [][]int) ([]int, error) {
+	wantInputs := map[Op]int{OpConv: 1, OpDense: 1, OpRelu: 1, OpMaxPool: 1, OpAvgPool: 1, OpAdd: 2, OpSoftmax: 1, OpReshape: 1}
+	want, known := wantInputs[n.Op]
+	if !known {
+		return nil, errNode(n, "unknown IR operator")
+	}
+	if len(ins) != want {
+		return nil, errNode(n, "has %d inputs, want %d", len(ins), want)
+	}
+	x := ins[0]
+	switch n.Op {
+	case OpConv:
+		return inferConv(n, x)
+	case OpDense:
+		if n.Weight == nil || len(n.Weight.Shape) != 2 {
+			return nil, errNode(n, "weight must be [N, K]")
+		}
+		k, _ := NumElements(x)
+		if n.Weight.Shape[1] != k {
+			return nil, errNode(n, "input has %d elements %v, weight expects %d", k, x, n.Weight.Shape[1])
+		}
+		if n.Bias != nil && n.Bias.Len() != n.Weight.Shape[0] {
+			return nil, errNode(n, "bias has %d elements, want %d", n.Bias.Len(), n.Weight.Shape[0])
+		}
+		return []int{n.Weight.Shape[0]}, nil
+	case OpMaxPool, OpAvgPool:
+		if len(x) != 3 {
+			return nil, errNode(n, "input shape %v, want [C,H,W]", x)
+		}
+		if len(n.Attrs.Kernel) != 2 {
+			return nil, errNode(n, "kernel %v, want [kH,kW]", n.Attrs.Kernel)
+		}
+		oh, ow, err := window(n, x[1], x[2], n.Attrs.Kernel[0], n.Attrs.Kernel[1], []int{1, 1})
+		if err != nil {
+			return nil, err
+		}
+		return []int{x[0], oh, ow}, nil
+	case OpAdd:
+		if !equalInts(ins[0], ins[1]) {
+			return nil, errNode(n, "operand shapes %v and %v differ", ins[0], ins[1])
+		}
+		return cloneInts(x), nil
+	case OpReshape:
+		a, _ := NumElements(x)
+		b, err := NumElements(n.Attrs.Shape)
+		if err != nil || a != b || len(n.Attrs.Shape) == 0 {
+			return nil, errNode(n, "cannot reshape %v to %v", x, n.Attrs.Shape)
+		}
+		return cloneInts(n.Attrs.Shape), nil
+	default: // Relu, Softmax
+		return cloneInts(x), nil
+	}
+}
+
+func inferConv(n *Node, x []int) ([]int, error) {
+	if len(x) != 3 {
+		return nil, errNode(n, "input shape %v, want [C,H,W]", x)
+	}
+	w := n.Weight
+	if w == nil || len(w.Shape) != 4 {
+		return nil, errNode(n, "weight must be [M, C/group, kH, kW]")
+	}
+	g := n.Attrs.group()
+	if x[0]%g != 0 || w.Shape[0]%g != 0 || w.Shape[1]*g != x[0] {
+		return nil, errNode(n, "input has %d channels, weight %v with group %d", x[0], w.Shape, g)
+	}
+	if n.Bias != nil && n.Bias.Len() != w.Shape[0] {
+		return nil, errNode(n, "bias has %d elements, want %d", n.Bias.Len(), w.Shape[0])
+	}
+	dil := n.Attrs.Dilations
+	if dil == nil {
+		dil = []int{1, 1}
+	}
+	oh, ow, err := window(n, x[1], x[2], w.Shape[2], w.Shape[3], dil)
+	if err != nil {
+		return nil, err
+	}
+	return []int{w.Shape[0], oh, ow}, nil
+}
+
+// window computes the output height and width of a sliding window op.
+func window(n *Node, h, w, kh, kw int, dil []int) (int, int, error) {
+	s := n.Attrs.Strides
+	if s == nil {
+		s = []int{1, 1}
+	}
+	p := n.Attrs.Pads
+	if p == nil {
+		p = []int{0, 0, 0, 0}
+	}
+	if len(s) != 2 || len(p) != 4 || len(dil) != 2 || s[0] < 1 || s[1] < 1 || dil[0] < 1 || dil[1] < 1 || kh < 1 || kw < 1 {
+		return 0, 0, errNode(n, "bad window attributes: strides %v pads %v dilations %v kernel %dx%d", s, p, dil, kh, kw)
+	}
+	for _, v := range p {
+		if v < 0 {
+			return 0, 0, errNode(n, "negative padding %v", p)
+		}
+	}
+	ekh, ekw := (kh-1)*dil[0]+1, (kw-1)*dil[1]+1
+	oh := (h+p[0]+p[2]-ekh)/s[0] + 1
+	ow := (w+p[1]+p[3]-ekw)/s[1] + 1
+	if h+p[0]+p[2] < ekh || w+p[1]+p[3] < ekw {
+		return 0, 0, errNode(n, "window %dx%d larger than padded input %dx%d", ekh, ekw, h+p[0]+p[2], w+p[1]+p[3])
+	}
+	return oh, ow, nil
+}
+
+// ConvGeometry returns the effective strides, pads and dilations of a Conv or pooling node with
+// defaults applied: strides [1,1], pads [0,0,0,0], dilations [1,1].
+func (n *Node) ConvGeometry() (strides, pads, dilations []int) {
+	strides, pads, dilations = n.Attrs.Strides, n.Attrs.Pads, n.Attrs.Dilations
+	if strides == nil {
+		strides = []int{1, 1}
+	}
+	if pads == nil {
+		pads = []int{0, 0, 0, 0}
+	}
+	if dilations == nil {
+		dilations = []int{1, 1}
+	}
+	return
+}
+
+// Groups returns the Conv group count (1 when unset).
+func (n *Node) Groups() int { return n.Attrs.group() }
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
