@@ -21,8 +21,12 @@ func (g *Graph) Encode(w io.Writer) error {
 	shapes := g.Shapes
 	g.Shapes = nil // a map would make gob's output order-dependent; Decode recomputes it
 	defer func() { g.Shapes = shapes }()
-	return gob.NewEncoder(w).Encode(g)
+	return gob.NewEncoder(w).Encode((*graphData)(g))
 }
+
+// graphData is Graph without its methods: gob would otherwise call MarshalBinary, which calls
+// Encode, forever.
+type graphData Graph
 
 // MarshalBinary returns the Encode bytes.
 func (g *Graph) MarshalBinary() ([]byte, error) {
@@ -40,7 +44,7 @@ func Decode(r io.Reader) (*Graph, error) {
 		return nil, fmt.Errorf("not a tcdse IR file (bad magic)")
 	}
 	var g Graph
-	if err := gob.NewDecoder(r).Decode(&g); err != nil {
+	if err := gob.NewDecoder(r).Decode((*graphData)(&g)); err != nil {
 		return nil, fmt.Errorf("decoding tcdse IR: %w", err)
 	}
 	for _, n := range g.Nodes {

@@ -1,0 +1,172 @@
+package model
+
+import (
+	"fmt"
+)
+
+// Run executes the graph on a batch. inputs[i] matches g.Inputs[i] and has shape
+// [B, per-sample shape...] with the same B for every input; Run returns the graph outputs in
+// order, each of shape [B, per-sample shape...]. The inputs are not modified, and the outputs
+// share no memory with them.
+//
+// Run spreads the work of each layer over GOMAXPROCS goroutines, by samples or by output
+// blocks. Every output element is computed by one goroutine in a fixed order of operations, so
+// results are bit-identical whatever the number of goroutines.
+//
+// Run calls Validate when g.Shapes is nil. Several goroutines may call Run on the same graph
+// concurrently once it has been validated, as long as none modifies the graph.
+func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
+	if g.Shapes == nil {
+		if err := g.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	vals, batch, err := g.bindInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	lastUse := g.lastUses()
+	for i, n := range g.Nodes {
+		ins := make([]*Tensor, len(n.Inputs))
+		for j, name := range n.Inputs {
+			ins[j] = vals[name]
+		}
+		out, err := runNode(n, batch, ins, g.Shapes[n.Inputs[0]], g.Shapes[n.Outputs[0]])
+		if err != nil {
+			return nil, err
+		}
+		vals[n.Outputs[0]] = out
+		for _, name := range n.Inputs {
+			if lastUse[name] == i {
+				delete(vals, name) // let the garbage collector reclaim intermediate results
+			}
+		}
+	}
+	outs := make([]*Tensor, len(g.Outputs))
+	for i, o := range g.Outputs {
+		t := vals[o.Name]
+		if t == nil {
+			return nil, fmt.Errorf("graph output %q was not computed", o.Name)
+		}
+		if isInput(inputs, t) {
+			t = t.Clone()
+		}
+		outs[i] = t
+	}
+	return outs, nil
+}
+
+// bindInputs checks the inputs against the graph and returns them by name with the batch size.
+func (g *Graph) bindInputs(inputs []*Tensor) (map[string]*Tensor, int, error) {
+	if len(inputs) != len(g.Inputs) {
+		return nil, 0, fmt.Errorf("graph %q has %d inputs, got %d tensors", g.Name, len(g.Inputs), len(inputs))
+	}
+	vals := make(map[string]*Tensor, len(g.Nodes)+len(inputs))
+	batch := -1
+	for i, in := range g.Inputs {
+		t := inputs[i]
+		if t == nil {
+			return nil, 0, fmt.Errorf("input %q is nil", in.Name)
+		}
+		if len(t.Shape) != len(in.Shape)+1 || !equalInts(t.Shape[1:], in.Shape) {
+			return nil, 0, fmt.Errorf("input %q: expected shape [B %v], got %v", in.Name, in.Shape, t.Shape)
+		}
+		if n, err := NumElements(t.Shape); err != nil || n != len(t.Data) {
+			return nil, 0, fmt.Errorf("input %q: shape %v does not match its %d elements", in.Name, t.Shape, len(t.Data))
+		}
+		if batch >= 0 && t.Shape[0] != batch {
+			return nil, 0, fmt.Errorf("input %q has batch %d, but input %q has %d", in.Name, t.Shape[0], g.Inputs[0].Name, batch)
+		}
+		batch = t.Shape[0]
+		if batch < 1 {
+			return nil, 0, fmt.Errorf("input %q: batch size %d, want at least 1", in.Name, batch)
+		}
+		vals[in.Name] = t
+	}
+	return vals, batch, nil
+}
+
+// lastUses returns, for each value read by a node, the index of the last node reading it.
+// Graph outputs are never released.
+func (g *Graph) lastUses() map[string]int {
+	last := make(map[string]int)
+	for i, n := range g.Nodes {
+		for _, name := range n.Inputs {
+			last[name] = i
+		}
+	}
+	for _, o := range g.Outputs {
+		last[o.Name] = len(g.Nodes)
+	}
+	return last
+}
+
+func isInput(inputs []*Tensor, t *Tensor) bool {
+	for _, in := range inputs {
+		if in == t {
+			return true
+		}
+	}
+	return false
+}
+
+// runNode executes one node on a batch. in is the per-sample shape of the first input, out the
+// per-sample shape of the output.
+func runNode(n *Node, batch int, ins []*Tensor, in, out []int) (*Tensor, error) {
+	if err := checkParams(n); err != nil {
+		return nil, err
+	}
+	y := NewTensor(append([]int{batch}, out...)...)
+	if len(y.Data) == 0 {
+		return y, nil // a zero-sized output needs no work
+	}
+	x := ins[0]
+	switch n.Op {
+	case OpConv:
+		runConv(n, x, y, in, out)
+	case OpDense:
+		runDense(n, x, y)
+	case OpRelu:
+		parallelFor(len(x.Data), 1, len(x.Data), func(lo, hi int) {
+			src, dst := x.Data[lo:hi], y.Data[lo:hi]
+			for i, v := range src {
+				dst[i] = max(v, 0)
+			}
+		})
+	case OpAdd:
+		a, b := ins[0].Data, ins[1].Data[:len(ins[0].Data)]
+		for i, v := range a {
+			y.Data[i] = v + b[i]
+		}
+	case OpMaxPool, OpAvgPool:
+		runPool(n, x, y, in, out)
+	case OpSoftmax:
+		runSoftmax(x, y, in[len(in)-1])
+	case OpReshape:
+		copy(y.Data, x.Data)
+	default:
+		return nil, errNode(n, "the interpreter does not implement this operator")
+	}
+	return y, nil
+}
+
+// checkParams verifies that a node's weight and bias hold as many elements as their shapes say,
+// which Validate does not check for graphs built in code.
+func checkParams(n *Node) error {
+	for i, t := range []*Tensor{n.Weight, n.Bias} {
+		if t == nil {
+			continue
+		}
+		if k, err := NumElements(t.Shape); err != nil || k != len(t.Data) {
+			return errNode(n, "%s shape %v does not match its %d elements", [2]string{"weight", "bias"}[i], t.Shape, len(t.Data))
+		}
+	}
+	return nil
+}
+
+func biasData(n *Node) []float32 {
+	if n.Bias == nil {
+		return nil
+	}
+	return n.Bias.Data
+}
