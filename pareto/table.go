@@ -1,0 +1,78 @@
+package pareto
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// WriteTable writes the report's front as an aligned text table for the terminal (see
+// [WritePointsTable]), with times at the report's clock.
+func WriteTable(w io.Writer, r Report) error {
+	return WritePointsTable(w, r.Front, r.ClockMHz)
+}
+
+// WritePointsTable writes points as an aligned text table: label (the ID's first 12
+// characters when empty), quality, sparsity (%), cycles, time (µs at clockMHz; "-" when the
+// clock is not positive), ROM and RAM (KiB), and whether the point fits (or why not).
+func WritePointsTable(w io.Writer, points []Point, clockMHz float64) error {
+	header := []string{"label", "quality", "sparsity %", "cycles", "time µs", "ROM KB", "RAM KB", "fits"}
+	rows := [][]string{header}
+	for _, p := range points {
+		label := p.Label
+		if label == "" {
+			label = shortID(p.ID)
+		}
+		time := "-"
+		if clockMHz > 0 {
+			time = fmt.Sprintf("%.1f", Microseconds(p.Cycles, clockMHz))
+		}
+		fits := "yes"
+		if !p.Fits {
+			fits = "no"
+			if p.Reason != "" {
+				fits += ": " + p.Reason
+			}
+		}
+		rows = append(rows, []string{
+			label, fmt.Sprintf("%.4f", p.Quality), fmt.Sprintf("%.1f", 100*p.Sparsity),
+			fmt.Sprintf("%d", p.Cycles), time,
+			fmt.Sprintf("%.1f", float64(p.ROMBytes)/1024), fmt.Sprintf("%.1f", float64(p.RAMBytes)/1024), fits,
+		})
+	}
+	widths := make([]int, len(header))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			switch {
+			case i == 0: // label: left-aligned
+				b.WriteString(c + pad)
+			case i == len(r)-1: // fits: left-aligned, no trailing spaces
+				b.WriteString(c)
+			default: // numbers: right-aligned
+				b.WriteString(pad + c)
+			}
+			if i < len(r)-1 {
+				b.WriteString("  ")
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// shortID shortens a hex candidate ID for display.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
