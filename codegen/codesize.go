@@ -1,0 +1,71 @@
+package codegen
+
+import "strings"
+
+// Code size model. These are assumptions, not measurements: rough TriCore (TC1.6.2P, -O2)
+// machine-code sizes of each kernel variant as generated here, in bytes. The linker map of a
+// real TriCore build is the ground truth; the estimate exists so that design points can be
+// compared and ROM budgets checked before a cross-compiler is involved.
+var kernelCodeBytes = map[string]int{
+	"valid_range":  60, // shared by the conv kernels
+	"conv2d":       460,
+	"conv2d_csr":   660,
+	"dense":        140,
+	"dense_csr":    170,
+	"maxpool":      300,
+	"avgpool":      340,
+	"add":          70,
+	"relu":         60,
+	"relu_inplace": 50,
+	"softmax":      900, // including expf from the C library
+	"copy":         40,
+}
+
+const (
+	// runOverheadBytes covers the inference function's prologue, NULL checks and epilogue,
+	// and the arena fill hook.
+	runOverheadBytes = 64
+	// callSiteBytes is one kernel call: argument set-up and the call instruction.
+	callSiteBytes = 28
+)
+
+// Geometry table sizes in the generated C (int32_t fields).
+const (
+	convGeomBytes  = 16 * 4
+	poolGeomBytes  = 14 * 4
+	denseGeomBytes = 3 * 4
+)
+
+// codeBytes estimates code plus constant geometry tables for a plan: each kernel variant once,
+// each call site, each geometry table.
+func codeBytes(p *Plan) int {
+	total := runOverheadBytes
+	for _, k := range p.Kernels {
+		if strings.HasPrefix(k, "conv2d") {
+			total += kernelCodeBytes["valid_range"]
+			break
+		}
+	}
+	for _, k := range p.Kernels {
+		base := k
+		if i := strings.Index(k, "_csr"); i >= 0 {
+			base = k[:i+len("_csr")]
+		}
+		total += kernelCodeBytes[base]
+	}
+	for _, l := range p.Layers {
+		if l.Kernel == "" {
+			continue
+		}
+		total += callSiteBytes
+		switch l.Kind {
+		case KindConv:
+			total += convGeomBytes
+		case KindPool:
+			total += poolGeomBytes
+		case KindDense:
+			total += denseGeomBytes
+		}
+	}
+	return total
+}

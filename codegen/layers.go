@@ -1,0 +1,252 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/tcdse/tcdse/model"
+)
+
+// planLayer classifies one node and counts its work and weights. Memory placement and fusion
+// are decided later over the whole graph.
+func planLayer(n *model.Node, shapes map[string][]int, opts Options) (*layerState, error) {
+	ls := &layerState{node: n}
+	ls.inShape = shapes[n.Inputs[0]]
+	ls.outShape = shapes[n.Outputs[0]]
+	outElems, _ := model.NumElements(ls.outShape)
+	lp := &LayerPlan{
+		Node: n.Name, Op: string(n.Op),
+		Inputs: append([]string(nil), n.Inputs...), Output: n.Outputs[0],
+		OutShape: append([]int(nil), ls.outShape...), Outputs: outElems,
+		OutBytes: outElems * floatBytes,
+	}
+	ls.plan = lp
+	switch n.Op {
+	case model.OpConv:
+		lp.Kind = KindConv
+	case model.OpDense:
+		lp.Kind = KindDense
+	case model.OpMaxPool, model.OpAvgPool:
+		lp.Kind = KindPool
+	case model.OpAdd, model.OpRelu:
+		lp.Kind = KindElementwise
+		lp.Ops = outElems
+	case model.OpSoftmax:
+		lp.Kind = KindSoftmax
+		lp.Ops = outElems
+	case model.OpReshape:
+		lp.Kind = KindReshape
+	default:
+		return nil, fmt.Errorf("codegen: node %q: operator %q has no C kernel", n.Name, n.Op)
+	}
+	if (n.Op == model.OpConv || n.Op == model.OpDense) != (n.Weight != nil) {
+		return nil, fmt.Errorf("codegen: node %q (%s): weights present on an operator that takes none, or missing", n.Name, n.Op)
+	}
+	if n.Weight != nil {
+		if err := planWeights(ls, opts); err != nil {
+			return nil, err
+		}
+	}
+	if n.Op == model.OpMaxPool || n.Op == model.OpAvgPool {
+		g := windowGeometry(n, ls.inShape, ls.outShape, n.Attrs.Kernel[0], n.Attrs.Kernel[1])
+		lp.Ops = ls.inShape[0] * g.taps()
+	}
+	return ls, nil
+}
+
+// planWeights counts MACs and chooses the weight format of a Conv or Dense node.
+func planWeights(ls *layerState, opts Options) error {
+	n, lp := ls.node, ls.plan
+	if err := n.Weight.CheckFinite(); err != nil {
+		return fmt.Errorf("codegen: node %q (%s) weight: %v", n.Name, n.Op, err)
+	}
+	if n.Bias != nil {
+		if err := n.Bias.CheckFinite(); err != nil {
+			return fmt.Errorf("codegen: node %q (%s) bias: %v", n.Name, n.Op, err)
+		}
+	}
+	rows := n.Weight.Shape[0]
+	cols := n.Weight.Len() / rows
+	nnz := n.Weight.Len() - n.Weight.CountZeros()
+	biasBytes := 0
+	if n.Bias != nil {
+		biasBytes = n.Bias.Len() * floatBytes
+		lp.Params += n.Bias.Len()
+	}
+	lp.Params += n.Weight.Len()
+	lp.NNZ, lp.Rows, lp.Cols = nnz, rows, cols
+	lp.DenseWeightBytes = rows*cols*floatBytes + biasBytes
+	csr, csrErr := csrBytes(rows, cols, nnz)
+	if csrErr == nil {
+		lp.CSRWeightBytes = csr + biasBytes
+	}
+	format := opts.formatFor(n.Name)
+	if format == FormatAuto {
+		format = FormatDense
+		if csrErr == nil && lp.CSRWeightBytes < lp.DenseWeightBytes {
+			format = FormatCSR
+		}
+	}
+	if format == FormatCSR {
+		if csrErr != nil {
+			return fmt.Errorf("codegen: node %q (%s): cannot store weights as CSR: %v", n.Name, n.Op, csrErr)
+		}
+		m, err := encodeCSR(n.Weight, rows)
+		if err != nil {
+			return fmt.Errorf("codegen: node %q (%s): %v", n.Name, n.Op, err)
+		}
+		ls.csr = m
+		lp.IndexBytes, lp.RowPtrBytes = m.idxBytes, m.ptrBytes
+		lp.WeightBytes = lp.CSRWeightBytes
+	} else {
+		lp.WeightBytes = lp.DenseWeightBytes
+	}
+	lp.Format = format
+
+	if n.Op == model.OpDense {
+		lp.MACs = rows * cols
+		lp.EffectiveMACs = lp.MACs
+		if format == FormatCSR {
+			lp.EffectiveMACs = nnz
+		}
+		return nil
+	}
+	w := n.Weight.Shape // [M, C/g, kH, kW]
+	g := windowGeometry(n, ls.inShape, ls.outShape, w[2], w[3])
+	lp.MACs = w[0] * w[1] * g.taps()
+	lp.EffectiveMACs = lp.MACs
+	if format == FormatCSR {
+		eff := 0
+		kk := w[2] * w[3]
+		for r := 0; r < rows; r++ {
+			for c := 0; c < cols; c++ {
+				if n.Weight.Data[r*cols+c] != 0 {
+					k := c % kk
+					eff += g.validY[k/w[3]] * g.validX[k%w[3]]
+				}
+			}
+		}
+		lp.EffectiveMACs = eff
+	}
+	return nil
+}
+
+// window is the geometry of a sliding-window node (Conv or pooling) with defaults applied.
+type window struct {
+	c, h, w, m, oh, ow, kh, kw int
+	sh, sw, dh, dw, pt, pl     int
+	groups                     int
+	// validY[ky] (validX[kx]) counts the output rows (columns) for which kernel row ky (column
+	// kx) falls inside the unpadded input.
+	validY, validX []int
+}
+
+func windowGeometry(n *model.Node, in, out []int, kh, kw int) window {
+	s, pads, d := n.ConvGeometry()
+	if n.Op != model.OpConv {
+		d = []int{1, 1}
+	}
+	g := window{
+		c: in[0], h: in[1], w: in[2], m: out[0], oh: out[1], ow: out[2], kh: kh, kw: kw,
+		sh: s[0], sw: s[1], dh: d[0], dw: d[1], pt: pads[0], pl: pads[1], groups: n.Groups(),
+	}
+	g.validY = make([]int, kh)
+	for ky := range g.validY {
+		g.validY[ky] = validCount(ky*g.dh-g.pt, g.sh, g.h, g.oh)
+	}
+	g.validX = make([]int, kw)
+	for kx := range g.validX {
+		g.validX[kx] = validCount(kx*g.dw-g.pl, g.sw, g.w, g.ow)
+	}
+	return g
+}
+
+// taps is the number of (output position, kernel position) pairs inside the input, per
+// channel pair.
+func (g window) taps() int {
+	sy, sx := 0, 0
+	for _, v := range g.validY {
+		sy += v
+	}
+	for _, v := range g.validX {
+		sx += v
+	}
+	return sy * sx
+}
+
+// validCount counts o in [0, on) with 0 <= o*s + off < n.
+func validCount(off, s, n, on int) int {
+	c := 0
+	for o := 0; o < on; o++ {
+		if i := o*s + off; i >= 0 && i < n {
+			c++
+		}
+	}
+	return c
+}
+
+// decideFusion marks Relu nodes that their producer can apply: the producer is a Conv, Dense,
+// pooling or Add node, and the Relu is the only reader of the producer's output, which is not
+// the graph output.
+func decideFusion(layers []*layerState, graphOutput string) {
+	producer := map[string]*layerState{}
+	readers := map[string]int{}
+	for _, ls := range layers {
+		for _, in := range ls.node.Inputs {
+			readers[in]++
+		}
+		producer[ls.node.Outputs[0]] = ls
+	}
+	for _, ls := range layers {
+		if ls.node.Op != model.OpRelu {
+			continue
+		}
+		x := ls.node.Inputs[0]
+		p := producer[x]
+		if p == nil || readers[x] != 1 || x == graphOutput || p.fuseRelu {
+			continue
+		}
+		switch p.node.Op {
+		case model.OpConv, model.OpDense, model.OpMaxPool, model.OpAvgPool, model.OpAdd:
+			p.fuseRelu = true
+			p.plan.FusedRelu = true
+			ls.fusedAway = true
+			ls.plan.FusedInto = p.node.Name
+		}
+	}
+}
+
+// kernelName returns the C kernel variant a layer calls, or "" when it emits no code.
+func kernelName(ls *layerState) string {
+	switch {
+	case ls.fusedAway || ls.alias:
+		return ""
+	case ls.copy:
+		return "copy"
+	}
+	switch ls.node.Op {
+	case model.OpConv:
+		if ls.csr != nil {
+			return "conv2d_csr_" + ls.csr.kernelSuffix()
+		}
+		return "conv2d"
+	case model.OpDense:
+		if ls.csr != nil {
+			return "dense_csr_" + ls.csr.kernelSuffix()
+		}
+		return "dense"
+	case model.OpMaxPool:
+		return "maxpool"
+	case model.OpAvgPool:
+		return "avgpool"
+	case model.OpAdd:
+		return "add"
+	case model.OpRelu:
+		if ls.inPlace {
+			return "relu_inplace"
+		}
+		return "relu"
+	case model.OpSoftmax:
+		return "softmax"
+	}
+	return ""
+}

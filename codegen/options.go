@@ -1,0 +1,139 @@
+package codegen
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/tcdse/tcdse/model"
+)
+
+// Weight formats.
+const (
+	FormatAuto  = "auto"  // per layer, whichever of dense and CSR takes fewer bytes
+	FormatDense = "dense" // row-major float32
+	FormatCSR   = "csr"   // compressed sparse rows
+)
+
+// Defaults applied by Options when a field is zero.
+const (
+	DefaultPrefix          = "model"
+	DefaultTolerance       = 1e-5
+	DefaultBenchIterations = 100
+)
+
+// Options selects the design point and what goes into the generated files.
+type Options struct {
+	// Prefix starts every exported C symbol, macro (upper-cased) and generated source file name.
+	// It must be a C identifier starting with a letter, at most 32 characters, without "__".
+	// Empty means DefaultPrefix.
+	Prefix string
+	// Format is the weight format of every Conv and Dense layer: FormatAuto (empty means auto),
+	// FormatDense or FormatCSR.
+	Format string
+	// LayerFormats overrides Format for individual nodes, keyed by node name.
+	LayerFormats map[string]string
+	// Vectors are the harness's test vectors; nil generates a harness that can only time the
+	// model and reports "pass":false.
+	Vectors *TestVectors
+	// Tolerance is the harness's norm-wise relative error bound (see the package doc). Zero
+	// means DefaultTolerance.
+	Tolerance float64
+	// BenchIterations is how many timed inferences the harness runs. Zero means
+	// DefaultBenchIterations.
+	BenchIterations int
+}
+
+// TestVectors holds inputs and the outputs the Go interpreter computed for them.
+type TestVectors struct {
+	Inputs  *model.Tensor // [N, per-sample input shape...]
+	Outputs *model.Tensor // [N, per-sample output shape...]
+}
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`)
+
+// withDefaults returns a copy of o with defaults filled in, or an error naming the bad field.
+func (o Options) withDefaults() (Options, error) {
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if !prefixPattern.MatchString(o.Prefix) || strings.Contains(o.Prefix, "__") {
+		return o, fmt.Errorf("codegen: Options.Prefix %q is not a C identifier of the form [A-Za-z][A-Za-z0-9_]{0,31} without \"__\"", o.Prefix)
+	}
+	if o.Format == "" {
+		o.Format = FormatAuto
+	}
+	if err := checkFormat(o.Format); err != nil {
+		return o, fmt.Errorf("codegen: Options.Format: %w", err)
+	}
+	names := make([]string, 0, len(o.LayerFormats))
+	for name := range o.LayerFormats {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := checkFormat(o.LayerFormats[name]); err != nil {
+			return o, fmt.Errorf("codegen: Options.LayerFormats[%q]: %w", name, err)
+		}
+	}
+	if o.Tolerance == 0 {
+		o.Tolerance = DefaultTolerance
+	}
+	if !(o.Tolerance > 0) || o.Tolerance >= 1 {
+		return o, fmt.Errorf("codegen: Options.Tolerance %g must be in (0, 1)", o.Tolerance)
+	}
+	if o.BenchIterations == 0 {
+		o.BenchIterations = DefaultBenchIterations
+	}
+	if o.BenchIterations < 1 || o.BenchIterations > 1<<30 {
+		return o, fmt.Errorf("codegen: Options.BenchIterations %d must be in [1, 2^30]", o.BenchIterations)
+	}
+	return o, nil
+}
+
+func checkFormat(f string) error {
+	switch f {
+	case FormatAuto, FormatDense, FormatCSR:
+		return nil
+	}
+	return fmt.Errorf("unknown weight format %q (want %q, %q or %q)", f, FormatAuto, FormatDense, FormatCSR)
+}
+
+// formatFor returns the requested format of a node.
+func (o Options) formatFor(node string) string {
+	if f, ok := o.LayerFormats[node]; ok && f != "" {
+		return f
+	}
+	return o.Format
+}
+
+// check verifies the vectors against the plan's input and output sizes and returns N.
+func (tv *TestVectors) check(p *Plan) (int, error) {
+	if tv == nil {
+		return 0, nil
+	}
+	if tv.Inputs == nil || tv.Outputs == nil {
+		return 0, fmt.Errorf("codegen: TestVectors needs both Inputs and Outputs")
+	}
+	for _, c := range []struct {
+		what string
+		t    *model.Tensor
+		per  int
+	}{{"Inputs", tv.Inputs, p.Input.Elements}, {"Outputs", tv.Outputs, p.Output.Elements}} {
+		n, err := model.NumElements(c.t.Shape)
+		if err != nil || len(c.t.Shape) < 1 || n != len(c.t.Data) {
+			return 0, fmt.Errorf("codegen: TestVectors.%s: shape %v does not match %d elements", c.what, c.t.Shape, len(c.t.Data))
+		}
+		if c.t.Shape[0] > 0 && n/c.t.Shape[0] != c.per {
+			return 0, fmt.Errorf("codegen: TestVectors.%s shape %v: %d elements per vector, the graph has %d", c.what, c.t.Shape, n/c.t.Shape[0], c.per)
+		}
+		if err := c.t.CheckFinite(); err != nil {
+			return 0, fmt.Errorf("codegen: TestVectors.%s: %v", c.what, err)
+		}
+	}
+	if tv.Inputs.Shape[0] != tv.Outputs.Shape[0] {
+		return 0, fmt.Errorf("codegen: TestVectors has %d inputs but %d outputs", tv.Inputs.Shape[0], tv.Outputs.Shape[0])
+	}
+	return tv.Inputs.Shape[0], nil
+}
