@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,12 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = os.TempDir()
 	}
+	// Drivers run programs from the job directory, which must not depend on their working directory.
+	abs, err := filepath.Abs(cfg.WorkDir)
+	if err != nil {
+		return nil, fmt.Errorf("new HIL agent %q: work directory: %w", cfg.Name, err)
+	}
+	cfg.WorkDir = abs
 	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
 		return nil, fmt.Errorf("new HIL agent %q: work directory: %w", cfg.Name, err)
 	}

@@ -33,6 +33,10 @@ func (HostDriver) Name() string { return "host" }
 // contradicts the reported pass flag (the harness exits 0 iff it passes) is an error that
 // quotes the output tail, returned with a partial result (Built=true and the build log).
 func (d HostDriver) Run(ctx context.Context, dir string) (*RunResult, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("host driver: %w", err)
+	}
 	cc := d.CC
 	if cc == "" {
 		cc = "gcc"
@@ -46,7 +50,7 @@ func (d HostDriver) Run(ctx context.Context, dir string) (*RunResult, error) {
 	build.Stdout = buildLog
 	build.Stderr = buildLog
 	killGroupOnCancel(build)
-	err := build.Run()
+	err = build.Run()
 	res := &RunResult{BuildLog: buildLog.String()}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -1,0 +1,170 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/tcdse/tcdse/codegen"
+	"github.com/tcdse/tcdse/dataset"
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/model"
+	"github.com/tcdse/tcdse/tc3xx"
+)
+
+// Import loads the spec's model and data on the worker, checks that they fit together and
+// that the metric applies, stores both in the object store, and evaluates the unpruned model.
+func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, error) {
+	spec := in.Spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return ImportResult{}, badInput("BadSpec", err)
+	}
+	modelPath := spec.Resolve(spec.Model)
+	raw, err := os.ReadFile(modelPath)
+	if err != nil {
+		return ImportResult{}, badInput("BadModel", fmt.Errorf("model: %w", err))
+	}
+	g, err := model.Load(raw)
+	if err != nil {
+		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s: %w", modelPath, err))
+	}
+	ds, err := dataset.Load(resolveData(spec))
+	if err != nil {
+		return ImportResult{}, badInput("BadData", fmt.Errorf("data: %w", err))
+	}
+	if len(g.Inputs) != 1 {
+		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s has %d inputs; sweeps support one", modelPath, len(g.Inputs)))
+	}
+	if want, got := g.Inputs[0].Shape, ds.SampleShape(); !sameShape(want, got) {
+		return ImportResult{}, badInput("BadData", fmt.Errorf("data samples have shape %v, model %s input %q wants %v", got, modelPath, g.Inputs[0].Name, want))
+	}
+	if _, err := tc3xx.Lookup(spec.Target); err != nil {
+		return ImportResult{}, badInput("BadSpec", fmt.Errorf("target: %w", err))
+	}
+	var ir bytes.Buffer
+	if err := g.Encode(&ir); err != nil {
+		return ImportResult{}, err
+	}
+	modelRef, err := a.Objects.Put(ctx, ir.Bytes())
+	if err != nil {
+		return ImportResult{}, err
+	}
+	dsBytes, err := ds.MarshalBinary()
+	if err != nil {
+		return ImportResult{}, err
+	}
+	dataRef, err := a.Objects.Put(ctx, dsBytes)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res := ImportResult{Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Samples: ds.Len()}
+	for _, n := range g.PrunableLayers() {
+		res.Layers = append(res.Layers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
+	}
+	res.Baseline, err = a.Evaluate(ctx, EvalInput{
+		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
+		Target: spec.Target, Batch: spec.Batch, Label: "dense",
+	})
+	return res, err
+}
+
+// resolveData makes the data spec's file names relative to the sweep spec.
+func resolveData(spec explore.SweepSpec) dataset.Spec {
+	d := spec.Data
+	d.Images, d.Labels, d.Path = spec.Resolve(d.Images), spec.Resolve(d.Labels), spec.Resolve(d.Path)
+	return d
+}
+
+// Evaluate prunes a stored model with the input's rates, scores it on the stored data and
+// estimates its cost on the target. Results are cached by candidate id, so a retry, a replay
+// or a second sweep over the same candidate costs a cache read.
+func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, error) {
+	id := explore.CandidateID(in.ModelHash, in.Rates, evalOptions{Data: in.Data.Key, Metric: in.Metric, Target: in.Target, Keep: in.Keep})
+	var ev Evaluation
+	if a.Cache != nil {
+		if ok, err := a.Cache.Get(id, &ev); err != nil {
+			return Evaluation{}, err
+		} else if ok {
+			ev.Label = in.Label
+			return ev, nil
+		}
+	}
+	defer keepAlive(ctx, in.Label)()
+	m, err := dataset.MetricByName(in.Metric)
+	if err != nil {
+		return Evaluation{}, badInput("BadSpec", err)
+	}
+	target, err := tc3xx.Lookup(in.Target)
+	if err != nil {
+		return Evaluation{}, badInput("BadSpec", err)
+	}
+	base, err := a.graph(ctx, in.Model)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	ds, err := a.data(ctx, in.Data)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	g := base
+	if len(in.Rates) > 0 {
+		if g, err = explore.Prune(base, in.Rates); err != nil {
+			return Evaluation{}, badInput("BadRates", err)
+		}
+	}
+	q, err := explore.Evaluate(g, ds, m, in.Batch)
+	if err != nil {
+		return Evaluation{}, badInput("BadData", err)
+	}
+	plan, err := codegen.PlanGraph(g, codegen.Options{})
+	if err != nil {
+		return Evaluation{}, badInput("BadModel", err)
+	}
+	cost, err := tc3xx.Estimate(g, plan, target)
+	if err != nil {
+		return Evaluation{}, badInput("BadModel", err)
+	}
+	ev = Evaluation{
+		CandidateID: id, Label: in.Label, Rates: in.Rates, Quality: q, Sparsity: explore.Sparsity(g),
+		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
+		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash,
+	}
+	if in.Keep {
+		var buf bytes.Buffer
+		if err := g.Encode(&buf); err != nil {
+			return Evaluation{}, err
+		}
+		ref, err := a.Objects.Put(ctx, buf.Bytes())
+		if err != nil {
+			return Evaluation{}, err
+		}
+		ev.Model, ev.ModelHash = &ref, ref.Key
+	}
+	if a.Cache != nil {
+		if err := a.Cache.Put(id, ev); err != nil {
+			return Evaluation{}, err
+		}
+	}
+	return ev, nil
+}
+
+// evalOptions is the part of a candidate's identity besides model and rates.
+type evalOptions struct {
+	Data   string `json:"data"`
+	Metric string `json:"metric"`
+	Target string `json:"target"`
+	Keep   bool   `json:"keep"`
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,91 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/tcdse/tcdse/codegen"
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/hilbench"
+)
+
+// Generate writes the C code of one point to OutDir/Label, with test vectors computed by the
+// Go interpreter on the first Vectors samples, and stores the tree as a tar.gz in the object
+// store for the boards. Running it twice writes the same files.
+func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
+	defer keepAlive(ctx, in.Label)()
+	base, err := a.graph(ctx, in.Model)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	g := base
+	if len(in.Rates) > 0 {
+		if g, err = explore.Prune(base, in.Rates); err != nil {
+			return GenerateResult{}, badInput("BadRates", err)
+		}
+	}
+	ds, err := a.data(ctx, in.Data)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	n := min(in.Vectors, ds.Len())
+	if n < 1 {
+		n = 1
+	}
+	sub, err := ds.Batch(0, n)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	outs, err := g.Run(sub.X)
+	if err != nil {
+		return GenerateResult{}, badInput("BadModel", err)
+	}
+	out, err := codegen.Generate(g, codegen.Options{
+		Vectors: &codegen.TestVectors{Inputs: sub.X, Outputs: outs[0]},
+	})
+	if err != nil {
+		return GenerateResult{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
+	}
+	dir := filepath.Join(in.OutDir, "points", in.Label)
+	if err := out.WriteDir(dir, true); err != nil {
+		return GenerateResult{}, err
+	}
+	files := make(map[string][]byte, len(out.Files))
+	for _, f := range out.Files {
+		files[f.Name] = f.Data
+	}
+	tarball, err := hilbench.PackFiles(files)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	ref, err := a.Objects.Put(ctx, tarball)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	res := GenerateResult{Label: in.Label, Dir: dir, Code: ref, ArenaBytes: out.Plan.ArenaBytes, WeightBytes: out.Plan.WeightBytes}
+	for name := range files {
+		res.Files = append(res.Files, name)
+	}
+	sort.Strings(res.Files)
+	return res, nil
+}
+
+// RunOnBoard sends a generated tree to a board agent over NATS and waits for its verdict,
+// heartbeating meanwhile. A build or comparison failure is a result, not an error: the sweep
+// records it.
+func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.RunResult, error) {
+	if a.HIL == nil {
+		return hilbench.RunResult{}, fmt.Errorf("this worker has no NATS connection for boards")
+	}
+	defer keepAlive(ctx, in.Label)()
+	res, err := a.HIL.Run(ctx, hilbench.RunRequest{
+		Version: hilbench.ProtocolVersion, JobID: in.Label + "-" + in.Code.Key[:12], Board: in.Board,
+		Bucket: in.Code.Bucket, Object: in.Code.Key, SHA256: in.Code.Key, TimeoutSeconds: in.TimeoutSeconds,
+	})
+	if err != nil {
+		return hilbench.RunResult{}, err
+	}
+	return *res, nil
+}

@@ -1,0 +1,109 @@
+package activities
+
+import (
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/store"
+)
+
+// ImportInput asks for a sweep's model and data to be loaded, checked and stored.
+type ImportInput struct {
+	Spec explore.SweepSpec
+}
+
+// LayerInfo describes one prunable layer of the imported model.
+type LayerInfo struct {
+	Name   string `json:"name"`
+	Op     string `json:"op"`
+	Params int    `json:"params"`
+}
+
+// ImportResult is what the rest of the sweep needs to know about the model and data.
+type ImportResult struct {
+	Model     store.Ref   `json:"model"`
+	ModelHash string      `json:"model_hash"`
+	Data      store.Ref   `json:"data"`
+	Samples   int         `json:"samples"`
+	Layers    []LayerInfo `json:"layers"`
+	Baseline  Evaluation  `json:"baseline"`
+}
+
+// EvalInput names a candidate: a stored model (the sweep's base or an earlier step), the rates
+// to prune it with, and how to score and cost it.
+type EvalInput struct {
+	Model     store.Ref     `json:"model"`
+	ModelHash string        `json:"model_hash"`
+	Data      store.Ref     `json:"data"`
+	Metric    string        `json:"metric"`
+	Target    string        `json:"target"`
+	Batch     int           `json:"batch"`
+	Rates     explore.Rates `json:"rates,omitempty"`
+	Label     string        `json:"label"`
+	// Keep stores the pruned model in the object store and returns its reference, so that a
+	// later step can start from it.
+	Keep bool `json:"keep,omitempty"`
+}
+
+// Evaluation is a scored and costed candidate.
+type Evaluation struct {
+	CandidateID string        `json:"candidate_id"`
+	Label       string        `json:"label"`
+	Rates       explore.Rates `json:"rates,omitempty"`
+	Quality     float64       `json:"quality"`
+	Sparsity    float64       `json:"sparsity"`
+	Cycles      int64         `json:"cycles"`
+	TimeUS      float64       `json:"time_us"`
+	ROMBytes    int64         `json:"rom_bytes"`
+	RAMBytes    int64         `json:"ram_bytes"`
+	Fits        bool          `json:"fits"`
+	Reason      string        `json:"reason,omitempty"`
+	// Model is set when the candidate's pruned model was kept in the object store.
+	Model     *store.Ref `json:"model,omitempty"`
+	ModelHash string     `json:"model_hash,omitempty"`
+}
+
+// Point converts an evaluation into a Pareto point.
+func (e Evaluation) Point() pareto.Point {
+	return pareto.Point{
+		ID: e.CandidateID, Label: e.Label, Quality: e.Quality, Cycles: e.Cycles,
+		ROMBytes: e.ROMBytes, RAMBytes: e.RAMBytes, Fits: e.Fits, Reason: e.Reason,
+		Sparsity: e.Sparsity, Rates: e.Rates,
+	}
+}
+
+// GenerateInput asks for C code for one point.
+type GenerateInput struct {
+	Model   store.Ref     `json:"model"`
+	Rates   explore.Rates `json:"rates,omitempty"`
+	Data    store.Ref     `json:"data"`
+	Label   string        `json:"label"`
+	OutDir  string        `json:"out_dir"`
+	Vectors int           `json:"vectors"`
+}
+
+// GenerateResult tells where the generated tree is.
+type GenerateResult struct {
+	Label       string    `json:"label"`
+	Dir         string    `json:"dir"`
+	Code        store.Ref `json:"code"`
+	ArenaBytes  int       `json:"arena_bytes"`
+	WeightBytes int       `json:"weight_bytes"`
+	Files       []string  `json:"files"`
+}
+
+// BoardInput asks for a generated tree to be built and run on a board.
+type BoardInput struct {
+	Code           store.Ref `json:"code"`
+	Board          string    `json:"board"`
+	Label          string    `json:"label"`
+	TimeoutSeconds int       `json:"timeout_seconds"`
+}
+
+// ReportInput asks for the sweep's reports to be written.
+type ReportInput struct {
+	OutDir string               `json:"out_dir"`
+	Report pareto.Report        `json:"report"`
+	Code   []GenerateResult     `json:"code,omitempty"`
+	Boards []hilbench.RunResult `json:"boards,omitempty"`
+}

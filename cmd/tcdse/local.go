@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats.go"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tcdse/tcdse/devstack"
+	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/workers"
+)
+
+// localStack is the embedded Temporal server and NATS with a worker and a host board agent in
+// this process: what `tcdse up` serves and what `tcdse run` uses when nothing runs yet.
+type localStack struct {
+	stack  *devstack.Stack
+	client client.Client
+	nc     *nats.Conn
+	worker *workers.Worker
+	cancel context.CancelFunc
+	agent  chan error
+}
+
+// startLocal starts everything; close it with stop.
+func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
+	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	natsHostPort, err := hostPortOfURL(g.nats)
+	if err != nil {
+		return nil, err
+	}
+	st, err := devstack.Start(ctx, devstack.Config{
+		DataDir: g.dataDir, TemporalHostPort: g.temporal, NATSHostPort: natsHostPort, Namespace: g.namespace,
+	})
+	if err != nil {
+		return nil, err
+	}
+	l := &localStack{stack: st}
+	if err := l.attach(ctx, g, st.TemporalHostPort(), st.NATSURL()); err != nil {
+		l.stop()
+		return nil, err
+	}
+	return l, nil
+}
+
+// attach starts a worker and a host board agent against running services.
+func (l *localStack) attach(ctx context.Context, g *globalFlags, temporalHostPort, natsURL string) error {
+	var err error
+	if l.client, err = g.dialTemporal(ctx, temporalHostPort); err != nil {
+		return err
+	}
+	if l.nc, err = dialNATS(natsURL, "tcdse"); err != nil {
+		return err
+	}
+	if l.worker, err = workers.Start(ctx, workers.Config{Client: l.client, NATS: l.nc, DataDir: g.dataDir, Name: "local"}); err != nil {
+		return err
+	}
+	agent, err := hilbench.NewAgent(l.nc, hilbench.AgentConfig{
+		Name: "host-local", Board: "host", Driver: &hilbench.HostDriver{},
+		WorkDir: filepath.Join(g.dataDir, "boards"), Concurrency: 1, Logger: g.logger(),
+	})
+	if err != nil {
+		return err
+	}
+	actx, cancel := context.WithCancel(ctx)
+	l.cancel = cancel
+	l.agent = make(chan error, 1)
+	go func() { l.agent <- agent.Serve(actx) }()
+	return nil
+}
+
+// stop shuts down in reverse order.
+func (l *localStack) stop() {
+	if l.cancel != nil {
+		l.cancel()
+		<-l.agent
+	}
+	if l.worker != nil {
+		l.worker.Stop()
+	}
+	if l.nc != nil {
+		l.nc.Close()
+	}
+	if l.client != nil {
+		l.client.Close()
+	}
+	if l.stack != nil {
+		if err := l.stack.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "tcdse: stopping the embedded stack:", err)
+		}
+	}
+}
+
+// hostPortOfURL turns nats://host:port into host:port.
+func hostPortOfURL(u string) (string, error) {
+	const scheme = "nats://"
+	hp := u
+	if len(u) > len(scheme) && u[:len(scheme)] == scheme {
+		hp = u[len(scheme):]
+	}
+	if _, _, err := net.SplitHostPort(hp); err != nil {
+		return "", fmt.Errorf("--nats %q: want nats://host:port", u)
+	}
+	return hp, nil
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tcdse/tcdse/explore"
+)
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run SPEC.yaml",
+		Short: "Run one sweep on the embedded stack, start to finish (what `make run` does)",
+		Long: `run starts the embedded Temporal server and NATS with a worker and a host board agent in this
+process (or uses the ones of a running 'tcdse up'), runs the sweep, prints the Pareto front and
+where the outputs are, and stops.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			spec, err := explore.LoadSweepSpec(args[0])
+			if err != nil {
+				return err
+			}
+			if g.temporalReachable(ctx, g.temporal) {
+				fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
+				c, err := g.dialTemporal(ctx, g.temporal)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				r, err := submit(ctx, c, spec, "")
+				if err != nil {
+					return err
+				}
+				return follow(ctx, c, r)
+			}
+			fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
+			l, err := startLocal(ctx, g)
+			if err != nil {
+				return err
+			}
+			defer l.stop()
+			r, err := submit(ctx, l.client, spec, "")
+			if err != nil {
+				return err
+			}
+			return follow(ctx, l.client, r)
+		},
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/workers"
+)
+
+func newWorkerCmd(g *globalFlags) *cobra.Command {
+	var name string
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker on the tcdse task queue against --temporal and --nats",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, err := g.dialTemporal(ctx, g.temporal)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			nc, err := dialNATS(g.nats, "tcdse-worker-"+name)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			w, err := workers.Start(ctx, workers.Config{Client: c, NATS: nc, DataDir: g.dataDir, Name: name, MaxConcurrentActivities: concurrency})
+			if err != nil {
+				return err
+			}
+			defer w.Stop()
+			fmt.Fprintf(os.Stderr, "worker %s (pid %d) polling task queue tcdse at %s\n", name, os.Getpid(), g.temporal)
+			<-ctx.Done()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "worker", "worker name; its evaluation cache is DATA-DIR/evalcache-NAME.db")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 2, "activities run at once")
+	return cmd
+}
+
+func newAgentCmd(g *globalFlags) *cobra.Command {
+	var name, board, workDir, cc string
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a board agent that builds and runs generated code for sweeps (the host board uses gcc)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			nc, err := dialNATS(g.nats, "tcdse-agent-"+name)
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			if workDir == "" {
+				workDir = g.dataDir + "/boards"
+			}
+			agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{
+				Name: name, Board: board, Driver: &hilbench.HostDriver{CC: cc}, WorkDir: workDir, Concurrency: 1, Logger: g.logger(),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "agent %s serving board %q on %s\n", name, board, g.nats)
+			return agent.Serve(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "host-1", "agent name")
+	cmd.Flags().StringVar(&board, "board", "host", "board kind served")
+	cmd.Flags().StringVar(&workDir, "work-dir", "", "where trees are unpacked and built (default DATA-DIR/boards)")
+	cmd.Flags().StringVar(&cc, "cc", "gcc", "C compiler of the host board")
+	return cmd
+}

@@ -1,0 +1,244 @@
+package workflows
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tcdse/tcdse/activities"
+	"github.com/tcdse/tcdse/dataset"
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/tc3xx"
+)
+
+// TaskQueue is the task queue tcdse's workers poll.
+const TaskQueue = "tcdse"
+
+// SweepResult is what a finished sweep returns (and what the CLI prints).
+type SweepResult struct {
+	Name        string                              `json:"name"`
+	Baseline    activities.Evaluation               `json:"baseline"`
+	Sensitivity map[string]explore.LayerSensitivity `json:"sensitivity"`
+	Steps       []activities.Evaluation             `json:"steps"`
+	Report      pareto.Report                       `json:"report"`
+	Code        []activities.GenerateResult         `json:"code,omitempty"`
+	Boards      []hilbench.RunResult                `json:"boards,omitempty"`
+	Files       []string                            `json:"files"`
+}
+
+// a is a nil receiver used only to name activity methods; the worker registers a real one.
+var a *activities.Activities
+
+// Sweep explores one model's compression for one target. It is deterministic: the same spec
+// and the same activity results give the same front, whatever the number of workers, their
+// crashes or restarts.
+func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
+	spec = spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+	}
+	metric, err := dataset.MetricByName(spec.Metric)
+	if err != nil {
+		return nil, err
+	}
+	prog := &Progress{Phase: "import", Total: 1}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return *prog, nil }); err != nil {
+		return nil, err
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
+		},
+	})
+
+	// 1. Import and baseline.
+	var imp activities.ImportResult
+	if err := workflow.ExecuteActivity(ctx, a.Import, activities.ImportInput{Spec: spec}).Get(ctx, &imp); err != nil {
+		return nil, err
+	}
+	prog.Done++
+	evalIn := func(label string, rates explore.Rates) activities.EvalInput {
+		return activities.EvalInput{
+			Model: imp.Model, ModelHash: imp.ModelHash, Data: imp.Data, Metric: spec.Metric,
+			Target: spec.Target, Batch: spec.Batch, Rates: rates, Label: label,
+		}
+	}
+
+	// 2. Sensitivity: every prunable layer alone at every rate, fanned out.
+	prog.Phase = "sensitivity"
+	var probes []activities.EvalInput
+	for _, l := range imp.Layers {
+		for _, r := range spec.Rates {
+			probes = append(probes, evalIn(fmt.Sprintf("%s@%g", l.Name, r), explore.Rates{l.Name: r}))
+		}
+	}
+	prog.Total += len(probes) + len(spec.Schedule)
+	probeEvals, err := fanOut(ctx, spec.Concurrency, probes, prog)
+	if err != nil {
+		return nil, err
+	}
+	var results []explore.ProbeResult
+	for i, p := range probes {
+		for layer, rate := range p.Rates {
+			results = append(results, explore.ProbeResult{Layer: layer, Rate: rate, Quality: probeEvals[i].Quality})
+		}
+	}
+	sens, err := explore.MaxRates(imp.Baseline.Quality, metric, explore.Threshold{Relative: spec.Threshold.Relative, Absolute: spec.Threshold.Absolute}, results)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+	}
+	pmax := make(map[string]float64, len(sens))
+	for layer, s := range sens {
+		pmax[layer] = s.MaxRate
+	}
+
+	// 3. Global weighted pruning: each step starts from the previous step's model.
+	prog.Phase = "gwp"
+	var steps []activities.Evaluation
+	prev := imp.Model
+	prevHash := imp.ModelHash
+	for _, g := range spec.Schedule {
+		in := evalIn(fmt.Sprintf("gwp-%g", g), explore.GWPRates(pmax, g))
+		in.Model, in.ModelHash, in.Keep = prev, prevHash, true
+		var ev activities.Evaluation
+		if err := workflow.ExecuteActivity(ctx, a.Evaluate, in).Get(ctx, &ev); err != nil {
+			return nil, err
+		}
+		prog.Done++
+		steps = append(steps, ev)
+		if spec.Floor > 0 && metric.Better(spec.Floor*imp.Baseline.Quality, ev.Quality) {
+			prog.Note = fmt.Sprintf("stopped at g=%g: quality %.4g below the floor", g, ev.Quality)
+			break
+		}
+		prev, prevHash = *ev.Model, ev.ModelHash
+	}
+
+	// 4. Pareto merge over every evaluated point.
+	prog.Phase = "front"
+	target, err := tc3xx.Lookup(spec.Target)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+	}
+	report := pareto.Report{
+		Metric: spec.Metric, HigherIsBetter: metric.HigherIsBetter, Target: spec.Target,
+		ClockMHz: float64(target.Core.Clock.Value) / 1e6, Baseline: imp.Baseline.Point(),
+	}
+	for _, ev := range append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), steps...) {
+		p := ev.Point()
+		if spec.Floor > 0 && p.Fits && metric.Better(spec.Floor*imp.Baseline.Quality, p.Quality) {
+			p.Fits, p.Reason = false, fmt.Sprintf("quality %.4g below the floor %.4g", p.Quality, spec.Floor*imp.Baseline.Quality)
+		}
+		report.Points = append(report.Points, p)
+	}
+	report.Front = pareto.Front(report.Points, metric.HigherIsBetter)
+	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, Steps: steps, Report: report}
+
+	// 5. Code for the chosen points, and their runs on a board.
+	prog.Phase = "generate"
+	chosen := choosePoints(report.Front, spec.Generate.Max, metric.HigherIsBetter)
+	byID := map[string]activities.Evaluation{imp.Baseline.CandidateID: imp.Baseline}
+	for _, ev := range append(probeEvals, steps...) {
+		byID[ev.CandidateID] = ev
+	}
+	prog.Total += len(chosen) * 2
+	for _, p := range chosen {
+		ev := byID[p.ID]
+		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors}
+		if ev.Model != nil {
+			in.Model, in.Rates = *ev.Model, nil
+		}
+		var gen activities.GenerateResult
+		if err := workflow.ExecuteActivity(ctx, a.Generate, in).Get(ctx, &gen); err != nil {
+			return nil, err
+		}
+		prog.Done++
+		res.Code = append(res.Code, gen)
+	}
+	if spec.HIL.Board != "" {
+		prog.Phase = "boards"
+		for _, gen := range res.Code {
+			var run hilbench.RunResult
+			in := activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds}
+			if err := workflow.ExecuteActivity(ctx, a.RunOnBoard, in).Get(ctx, &run); err != nil {
+				return nil, err
+			}
+			prog.Done++
+			res.Boards = append(res.Boards, run)
+		}
+	} else {
+		prog.Done += len(res.Code)
+	}
+
+	// 6. Reports.
+	prog.Phase = "report"
+	rin := activities.ReportInput{OutDir: spec.Resolve(spec.Out), Report: report, Code: res.Code, Boards: res.Boards}
+	if err := workflow.ExecuteActivity(ctx, a.WriteReport, rin).Get(ctx, &res.Files); err != nil {
+		return nil, err
+	}
+	prog.Phase = "done"
+	return res, nil
+}
+
+// fanOut runs Evaluate for every input with at most limit in flight, and returns the results
+// in input order.
+func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *Progress) ([]activities.Evaluation, error) {
+	out := make([]activities.Evaluation, len(ins))
+	var firstErr error
+	sel := workflow.NewSelector(ctx)
+	inFlight := 0
+	collect := func() {
+		sel.Select(ctx)
+		inFlight--
+	}
+	for i := range ins {
+		if firstErr != nil {
+			break
+		}
+		for inFlight >= limit {
+			collect()
+		}
+		idx := i
+		f := workflow.ExecuteActivity(ctx, a.Evaluate, ins[idx])
+		sel.AddFuture(f, func(f workflow.Future) {
+			if err := f.Get(ctx, &out[idx]); err != nil && firstErr == nil {
+				firstErr = err
+			}
+			prog.Done++
+		})
+		inFlight++
+	}
+	for inFlight > 0 {
+		collect()
+	}
+	return out, firstErr
+}
+
+// choosePoints picks at most max points spread over the front, from the best quality to the
+// cheapest, always including both ends.
+func choosePoints(front []pareto.Point, max int, higherIsBetter bool) []pareto.Point {
+	pts := append([]pareto.Point(nil), front...)
+	sort.SliceStable(pts, func(i, j int) bool {
+		if pts[i].Quality != pts[j].Quality {
+			return (pts[i].Quality > pts[j].Quality) == higherIsBetter
+		}
+		return pts[i].ID < pts[j].ID
+	})
+	if len(pts) <= max {
+		return pts
+	}
+	if max == 1 {
+		return pts[:1]
+	}
+	var out []pareto.Point
+	for k := 0; k < max; k++ {
+		out = append(out, pts[k*(len(pts)-1)/(max-1)])
+	}
+	return out
+}
