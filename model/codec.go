@@ -48,7 +48,7 @@ func Decode(r io.Reader) (*Graph, error) {
 		return nil, fmt.Errorf("decoding tcdse IR: %w", err)
 	}
 	for _, n := range g.Nodes {
-		for _, t := range []*Tensor{n.Weight, n.Bias} {
+		for _, t := range []*Tensor{n.Weight, n.Bias, n.Recurrent, n.InitialH, n.InitialC} {
 			if t == nil {
 				continue
 			}

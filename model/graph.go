@@ -27,29 +27,93 @@ const (
 	OpSoftmax Op = "Softmax"
 	// OpReshape reinterprets the input as Attrs.Shape; the data is unchanged.
 	OpReshape Op = "Reshape"
+
+	// Operators registered by their own files (see RegisterOp). Semantics follow ONNX unless
+	// the comment says otherwise; axes are per sample.
+	OpClip       Op = "Clip"      // min(max(x, Attrs.Min), Attrs.Max); Relu6 is Clip 0..6
+	OpLeakyRelu  Op = "LeakyRelu" // x < 0 ? Attrs.Alpha·x : x
+	OpSigmoid    Op = "Sigmoid"
+	OpTanh       Op = "Tanh"
+	OpHardSwish  Op = "HardSwish"
+	OpSub        Op = "Sub" // broadcasting, numpy rules, operands may be constants
+	OpMul        Op = "Mul" // broadcasting
+	OpBAdd       Op = "BroadcastAdd"
+	OpConcat     Op = "Concat"     // along Attrs.Axis
+	OpPad        Op = "Pad"        // constant padding, Attrs.Pads (begins then ends), Attrs.Value
+	OpTranspose  Op = "Transpose"  // Attrs.Perm over per-sample axes
+	OpGather     Op = "Gather"     // constant Attrs.Indices along Attrs.Axis
+	OpSlice      Op = "Slice"      // Attrs.Starts, Ends, Axes, Steps
+	OpMean       Op = "Mean"       // mean over Attrs.Axes, kept as size-1 dimensions when Attrs.Shape says so
+	OpRNN        Op = "RNN"        // forward simple RNN; see Node.Weight, Recurrent, Bias
+	OpLSTM       Op = "LSTM"       // forward LSTM, ONNX gate order i, o, f, c
+	OpGRU        Op = "GRU"        // forward GRU, ONNX gate order z, r, h
+	OpQuantize   Op = "Quantize"   // float32 -> int8 with Attrs.Quant
+	OpDequantize Op = "Dequantize" // int8 (input's ValueQuant) -> float32
 )
 
-// Attrs holds operator attributes. Unused fields are zero.
+// Attrs holds operator attributes. Unused fields are zero. Axes count per-sample dimensions
+// (axis 0 is the first dimension after the batch).
 type Attrs struct {
 	Kernel    []int `json:",omitempty"` // pooling window [kH, kW]
 	Strides   []int `json:",omitempty"` // [sH, sW]
-	Pads      []int `json:",omitempty"` // [top, left, bottom, right], ONNX order
+	Pads      []int `json:",omitempty"` // [top, left, bottom, right], ONNX order; Pad: begins then ends per axis
 	Dilations []int `json:",omitempty"` // [dH, dW]
 	Group     int   `json:",omitempty"` // Conv groups; 0 means 1
 	Shape     []int `json:",omitempty"` // Reshape target, per sample
+
+	Axis    int     `json:",omitempty"` // Concat, Gather, Softmax (when not the last axis)
+	Axes    []int   `json:",omitempty"` // Mean, Slice
+	Perm    []int   `json:",omitempty"` // Transpose, per-sample permutation
+	Starts  []int   `json:",omitempty"` // Slice
+	Ends    []int   `json:",omitempty"` // Slice
+	Steps   []int   `json:",omitempty"` // Slice
+	Indices []int   `json:",omitempty"` // Gather with constant indices
+	Alpha   float32 `json:",omitempty"` // LeakyRelu slope; HardSigmoid alpha
+	Beta    float32 `json:",omitempty"` // HardSigmoid beta
+	Min     float32 `json:",omitempty"` // Clip lower bound
+	Max     float32 `json:",omitempty"` // Clip upper bound
+	Value   float32 `json:",omitempty"` // Pad constant
+	Hidden  int     `json:",omitempty"` // RNN, LSTM, GRU hidden size
+	// Sequence makes a recurrent node output every step [T, H] instead of the last hidden
+	// state [H].
+	Sequence bool `json:",omitempty"`
+	// LinearBeforeReset is ONNX GRU's linear_before_reset (PyTorch's GRU sets it).
+	LinearBeforeReset bool     `json:",omitempty"`
+	Activations       []string `json:",omitempty"` // recurrent activation functions, ONNX names
+	// Quant holds the output's quantization when a node computes in int8 (see quant.go).
+	Quant *QuantParams `json:",omitempty"`
 }
 
-// Node is one operator application. Inputs and Outputs name graph values (activations).
-// Learned parameters live on the node itself, so pruning and code generation find them without
-// a lookup.
+// Node is one operator application. Inputs and Outputs name graph values (activations or
+// constants). Learned parameters live on the node itself, so pruning and code generation find
+// them without a lookup.
 type Node struct {
 	Name    string
 	Op      Op
 	Inputs  []string
 	Outputs []string
-	Weight  *Tensor `json:",omitempty"`
-	Bias    *Tensor `json:",omitempty"`
+	// Weight is the layer's main weight: Conv [M, C/group, kH, kW], Dense [N, K], recurrent
+	// input weights W [gates*H, I].
+	Weight *Tensor `json:",omitempty"`
+	// Bias is Conv/Dense [M]; recurrent: the ONNX B, [2*gates*H] (input then recurrence bias).
+	Bias *Tensor `json:",omitempty"`
+	// Recurrent is the recurrence weight R [gates*H, H] of RNN, LSTM and GRU nodes.
+	Recurrent *Tensor `json:",omitempty"`
+	// InitialH and InitialC are a recurrent node's initial hidden and cell state [H]; nil is 0.
+	InitialH *Tensor `json:",omitempty"`
+	InitialC *Tensor `json:",omitempty"`
+	// QWeight is the int8 form of Weight with its quantization, for nodes that compute in int8;
+	// QBias is the matching int32 bias (scale = input scale × weight scale).
+	QWeight *QTensor `json:",omitempty"`
+	QBias   []int32  `json:",omitempty"`
 	Attrs   Attrs
+}
+
+// Const is a named constant value, such as the second operand of a broadcasting Mul. Its
+// tensor has no batch dimension.
+type Const struct {
+	Name   string
+	Tensor *Tensor
 }
 
 // Value is a named activation with its per-sample shape.
@@ -65,7 +129,10 @@ type Graph struct {
 	Inputs  []Value
 	Outputs []Value
 	Nodes   []*Node
-	Shapes  map[string][]int `json:"-"`
+	Consts  []Const `json:",omitempty"`
+	// Quant gives the quantization of graph values computed in int8, by value name.
+	Quant  []ValueQuant     `json:",omitempty"`
+	Shapes map[string][]int `json:"-"`
 }
 
 // Clone returns a deep copy of the graph, including weights.
@@ -74,17 +141,13 @@ func (g *Graph) Clone() *Graph {
 	c.Inputs = cloneValues(g.Inputs)
 	c.Outputs = cloneValues(g.Outputs)
 	for _, n := range g.Nodes {
-		m := *n
-		m.Inputs = append([]string(nil), n.Inputs...)
-		m.Outputs = append([]string(nil), n.Outputs...)
-		m.Weight = n.Weight.Clone()
-		m.Bias = n.Bias.Clone()
-		m.Attrs = Attrs{
-			Kernel: cloneInts(n.Attrs.Kernel), Strides: cloneInts(n.Attrs.Strides),
-			Pads: cloneInts(n.Attrs.Pads), Dilations: cloneInts(n.Attrs.Dilations),
-			Group: n.Attrs.Group, Shape: cloneInts(n.Attrs.Shape),
-		}
-		c.Nodes = append(c.Nodes, &m)
+		c.Nodes = append(c.Nodes, n.Clone())
+	}
+	for _, k := range g.Consts {
+		c.Consts = append(c.Consts, Const{Name: k.Name, Tensor: k.Tensor.Clone()})
+	}
+	for _, q := range g.Quant {
+		c.Quant = append(c.Quant, ValueQuant{Name: q.Name, Params: q.Params.Clone()})
 	}
 	if g.Shapes != nil {
 		c.Shapes = make(map[string][]int, len(g.Shapes))
@@ -93,6 +156,42 @@ func (g *Graph) Clone() *Graph {
 		}
 	}
 	return c
+}
+
+// Clone returns a deep copy of the node.
+func (n *Node) Clone() *Node {
+	m := *n
+	m.Inputs = append([]string(nil), n.Inputs...)
+	m.Outputs = append([]string(nil), n.Outputs...)
+	m.Weight, m.Bias, m.Recurrent = n.Weight.Clone(), n.Bias.Clone(), n.Recurrent.Clone()
+	m.InitialH, m.InitialC = n.InitialH.Clone(), n.InitialC.Clone()
+	m.QWeight = n.QWeight.Clone()
+	if n.QBias != nil {
+		m.QBias = append([]int32(nil), n.QBias...)
+	}
+	a := n.Attrs
+	m.Attrs = a
+	for _, p := range []*[]int{&m.Attrs.Kernel, &m.Attrs.Strides, &m.Attrs.Pads, &m.Attrs.Dilations, &m.Attrs.Shape,
+		&m.Attrs.Axes, &m.Attrs.Perm, &m.Attrs.Starts, &m.Attrs.Ends, &m.Attrs.Steps, &m.Attrs.Indices} {
+		*p = cloneInts(*p)
+	}
+	if a.Activations != nil {
+		m.Attrs.Activations = append([]string(nil), a.Activations...)
+	}
+	m.Attrs.Quant = a.Quant.Clone()
+	return &m
+}
+
+// constMap returns the graph's constants by name.
+func (g *Graph) constMap() map[string]*Tensor {
+	if len(g.Consts) == 0 {
+		return nil
+	}
+	m := make(map[string]*Tensor, len(g.Consts))
+	for _, c := range g.Consts {
+		m[c.Name] = c.Tensor
+	}
+	return m
 }
 
 // Node returns the node with the given name, or nil.

@@ -26,12 +26,19 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 		return nil, err
 	}
 	lastUse := g.lastUses()
+	consts := g.constMap()
 	for i, n := range g.Nodes {
-		ins := make([]*Tensor, len(n.Inputs))
-		for j, name := range n.Inputs {
-			ins[j] = vals[name]
+		args := RunArgs{
+			Batch: batch, Ins: make([]*Tensor, len(n.Inputs)), InShape: make([][]int, len(n.Inputs)),
+			IsConst: make([]bool, len(n.Inputs)), Out: g.Shapes[n.Outputs[0]],
 		}
-		out, err := runNode(n, batch, ins, g.Shapes[n.Inputs[0]], g.Shapes[n.Outputs[0]])
+		for j, name := range n.Inputs {
+			args.Ins[j], args.InShape[j] = vals[name], g.Shapes[name]
+			if c := consts[name]; c != nil {
+				args.Ins[j], args.IsConst[j] = c, true
+			}
+		}
+		out, err := runNode(n, args)
 		if err != nil {
 			return nil, err
 		}
@@ -110,44 +117,34 @@ func isInput(inputs []*Tensor, t *Tensor) bool {
 	return false
 }
 
-// runNode executes one node on a batch. in is the per-sample shape of the first input, out the
-// per-sample shape of the output.
-func runNode(n *Node, batch int, ins []*Tensor, in, out []int) (*Tensor, error) {
+// runNode executes one node on a batch.
+func runNode(n *Node, args RunArgs) (*Tensor, error) {
 	if err := checkParams(n); err != nil {
 		return nil, err
 	}
-	y := NewTensor(append([]int{batch}, out...)...)
-	if len(y.Data) == 0 {
-		return y, nil // a zero-sized output needs no work
+	k, err := kernelOf(n)
+	if err != nil {
+		return nil, err
 	}
-	x := ins[0]
-	switch n.Op {
-	case OpConv:
-		runConv(n, x, y, in, out)
-	case OpDense:
-		runDense(n, x, y)
-	case OpRelu:
-		parallelFor(len(x.Data), 1, len(x.Data), func(lo, hi int) {
-			src, dst := x.Data[lo:hi], y.Data[lo:hi]
-			for i, v := range src {
-				dst[i] = max(v, 0)
-			}
-		})
-	case OpAdd:
-		a, b := ins[0].Data, ins[1].Data[:len(ins[0].Data)]
-		for i, v := range a {
-			y.Data[i] = v + b[i]
+	run := k.Run
+	if n.Attrs.Quant != nil && n.Op != OpQuantize {
+		q, ok := int8Kernels[n.Op]
+		if !ok {
+			return nil, errNode(n, "the interpreter has no int8 kernel for this operator")
 		}
-	case OpMaxPool, OpAvgPool:
-		runPool(n, x, y, in, out)
-	case OpSoftmax:
-		runSoftmax(x, y, in[len(in)-1])
-	case OpReshape:
-		copy(y.Data, x.Data)
-	default:
+		run = q
+	}
+	if run == nil {
 		return nil, errNode(n, "the interpreter does not implement this operator")
 	}
-	return y, nil
+	args.Y = NewTensor(append([]int{args.Batch}, args.Out...)...)
+	if len(args.Y.Data) == 0 {
+		return args.Y, nil // a zero-sized output needs no work
+	}
+	if err := run(n, args); err != nil {
+		return nil, err
+	}
+	return args.Y, nil
 }
 
 // checkParams verifies that a node's weight and bias hold as many elements as their shapes say,

@@ -18,6 +18,21 @@ func (g *Graph) Validate() error {
 		}
 		shapes[in.Name] = cloneInts(in.Shape)
 	}
+	for _, c := range g.Consts {
+		if c.Tensor == nil {
+			errs = append(errs, fmt.Errorf("constant %q has no tensor", c.Name))
+			continue
+		}
+		if k, err := NumElements(c.Tensor.Shape); err != nil || k != len(c.Tensor.Data) {
+			errs = append(errs, fmt.Errorf("constant %q: shape %v does not match its %d elements", c.Name, c.Tensor.Shape, len(c.Tensor.Data)))
+			continue
+		}
+		if _, dup := shapes[c.Name]; dup {
+			errs = append(errs, fmt.Errorf("constant %q has the name of another value", c.Name))
+			continue
+		}
+		shapes[c.Name] = cloneInts(c.Tensor.Shape)
+	}
 	for _, n := range g.Nodes {
 		ins := make([][]int, len(n.Inputs))
 		missing := false
@@ -67,60 +82,72 @@ func (g *Graph) Validate() error {
 }
 
 func inferNode(n *Node, ins [][]int) ([]int, error) {
-	wantInputs := map[Op]int{OpConv: 1, OpDense: 1, OpRelu: 1, OpMaxPool: 1, OpAvgPool: 1, OpAdd: 2, OpSoftmax: 1, OpReshape: 1}
-	want, known := wantInputs[n.Op]
-	if !known {
-		return nil, errNode(n, "unknown IR operator")
+	k, err := kernelOf(n)
+	if err != nil {
+		return nil, err
 	}
-	if len(ins) != want {
-		return nil, errNode(n, "has %d inputs, want %d", len(ins), want)
+	if (k.Inputs >= 0 && len(ins) != k.Inputs) || len(ins) == 0 {
+		want := fmt.Sprint(k.Inputs)
+		if k.Inputs < 0 {
+			want = "at least 1"
+		}
+		return nil, errNode(n, "has %d inputs, want %s", len(ins), want)
 	}
-	x := ins[0]
-	switch n.Op {
-	case OpConv:
-		return inferConv(n, x)
-	case OpDense:
-		if n.Weight == nil || len(n.Weight.Shape) != 2 {
-			return nil, errNode(n, "weight must be [N, K]")
-		}
-		k, _ := NumElements(x)
-		if n.Weight.Shape[1] != k {
-			return nil, errNode(n, "input has %d elements %v, weight expects %d", k, x, n.Weight.Shape[1])
-		}
-		if n.Bias != nil && n.Bias.Len() != n.Weight.Shape[0] {
-			return nil, errNode(n, "bias has %d elements, want %d", n.Bias.Len(), n.Weight.Shape[0])
-		}
-		return []int{n.Weight.Shape[0]}, nil
-	case OpMaxPool, OpAvgPool:
-		if len(x) != 3 {
-			return nil, errNode(n, "input shape %v, want [C,H,W]", x)
-		}
-		if len(n.Attrs.Kernel) != 2 {
-			return nil, errNode(n, "kernel %v, want [kH,kW]", n.Attrs.Kernel)
-		}
-		oh, ow, err := window(n, x[1], x[2], n.Attrs.Kernel[0], n.Attrs.Kernel[1], []int{1, 1})
-		if err != nil {
-			return nil, err
-		}
-		return []int{x[0], oh, ow}, nil
-	case OpAdd:
-		if !equalInts(ins[0], ins[1]) {
-			return nil, errNode(n, "operand shapes %v and %v differ", ins[0], ins[1])
-		}
-		return cloneInts(x), nil
-	case OpReshape:
-		a, _ := NumElements(x)
-		b, err := NumElements(n.Attrs.Shape)
-		if err != nil || a != b || len(n.Attrs.Shape) == 0 {
-			return nil, errNode(n, "cannot reshape %v to %v", x, n.Attrs.Shape)
-		}
-		return cloneInts(n.Attrs.Shape), nil
-	default: // Relu, Softmax
-		return cloneInts(x), nil
-	}
+	return k.Infer(n, ins)
 }
 
-func inferConv(n *Node, x []int) ([]int, error) {
+func inferDense(n *Node, ins [][]int) ([]int, error) {
+	x := ins[0]
+	if n.Weight == nil || len(n.Weight.Shape) != 2 {
+		return nil, errNode(n, "weight must be [N, K]")
+	}
+	k, _ := NumElements(x)
+	if n.Weight.Shape[1] != k {
+		return nil, errNode(n, "input has %d elements %v, weight expects %d", k, x, n.Weight.Shape[1])
+	}
+	if n.Bias != nil && n.Bias.Len() != n.Weight.Shape[0] {
+		return nil, errNode(n, "bias has %d elements, want %d", n.Bias.Len(), n.Weight.Shape[0])
+	}
+	return []int{n.Weight.Shape[0]}, nil
+}
+
+func inferPool(n *Node, ins [][]int) ([]int, error) {
+	x := ins[0]
+	if len(x) != 3 {
+		return nil, errNode(n, "input shape %v, want [C,H,W]", x)
+	}
+	if len(n.Attrs.Kernel) != 2 {
+		return nil, errNode(n, "kernel %v, want [kH,kW]", n.Attrs.Kernel)
+	}
+	oh, ow, err := window(n, x[1], x[2], n.Attrs.Kernel[0], n.Attrs.Kernel[1], []int{1, 1})
+	if err != nil {
+		return nil, err
+	}
+	return []int{x[0], oh, ow}, nil
+}
+
+func inferSameShapes(n *Node, ins [][]int) ([]int, error) {
+	for i := 1; i < len(ins); i++ {
+		if !equalInts(ins[0], ins[i]) {
+			return nil, errNode(n, "operand shapes %v and %v differ", ins[0], ins[i])
+		}
+	}
+	return cloneInts(ins[0]), nil
+}
+
+func inferReshape(n *Node, ins [][]int) ([]int, error) {
+	a, _ := NumElements(ins[0])
+	b, err := NumElements(n.Attrs.Shape)
+	if err != nil || a != b || len(n.Attrs.Shape) == 0 {
+		return nil, errNode(n, "cannot reshape %v to %v", ins[0], n.Attrs.Shape)
+	}
+	return cloneInts(n.Attrs.Shape), nil
+}
+
+func inferUnary(n *Node, ins [][]int) ([]int, error) { return cloneInts(ins[0]), nil }
+
+func inferConv(n *Node, ins [][]int) ([]int, error) {
+	x := ins[0]
 	if len(x) != 3 {
 		return nil, errNode(n, "input shape %v, want [C,H,W]", x)
 	}

@@ -1,0 +1,48 @@
+package model
+
+// The operators every importer produces: convolution, dense, ReLU, pooling, Add, Softmax and
+// Reshape.
+func init() {
+	RegisterOp(OpConv, OpKernel{Inputs: 1, Infer: inferConv, Run: func(n *Node, a RunArgs) error {
+		runConv(n, a.Ins[0], a.Y, a.InShape[0], a.Out)
+		return nil
+	}})
+	RegisterOp(OpDense, OpKernel{Inputs: 1, Infer: inferDense, Run: func(n *Node, a RunArgs) error {
+		runDense(n, a.Ins[0], a.Y)
+		return nil
+	}})
+	RegisterOp(OpRelu, OpKernel{Inputs: 1, Infer: inferUnary, Run: func(n *Node, a RunArgs) error {
+		x, y := a.Ins[0], a.Y
+		parallelFor(len(x.Data), 1, len(x.Data), func(lo, hi int) {
+			src, dst := x.Data[lo:hi], y.Data[lo:hi]
+			for i, v := range src {
+				dst[i] = max(v, 0)
+			}
+		})
+		return nil
+	}})
+	pool := OpKernel{Inputs: 1, Infer: inferPool, Run: func(n *Node, a RunArgs) error {
+		runPool(n, a.Ins[0], a.Y, a.InShape[0], a.Out)
+		return nil
+	}}
+	RegisterOp(OpMaxPool, pool)
+	RegisterOp(OpAvgPool, pool)
+	RegisterOp(OpAdd, OpKernel{Inputs: 2, Infer: inferSameShapes, Run: func(n *Node, a RunArgs) error {
+		if a.IsConst[0] || a.IsConst[1] {
+			return errNode(n, "constant operands need the broadcasting Add")
+		}
+		x, z := a.Ins[0].Data, a.Ins[1].Data[:len(a.Ins[0].Data)]
+		for i, v := range x {
+			a.Y.Data[i] = v + z[i]
+		}
+		return nil
+	}})
+	RegisterOp(OpSoftmax, OpKernel{Inputs: 1, Infer: inferUnary, Run: func(n *Node, a RunArgs) error {
+		runSoftmax(a.Ins[0], a.Y, a.InShape[0][len(a.InShape[0])-1])
+		return nil
+	}})
+	RegisterOp(OpReshape, OpKernel{Inputs: 1, Infer: inferReshape, Run: func(n *Node, a RunArgs) error {
+		copy(a.Y.Data, a.Ins[0].Data)
+		return nil
+	}})
+}
