@@ -36,7 +36,7 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if len(g.Inputs) != 1 {
 		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s has %d inputs; sweeps support one", modelPath, len(g.Inputs)))
 	}
-	if want, got := g.Inputs[0].Shape, ds.SampleShape(); !sameShape(want, got) {
+	if want, got := g.Inputs[0].Shape, ds.SampleShape(); !model.EqualShapes(want, got) {
 		return ImportResult{}, badInput("BadData", fmt.Errorf("data samples have shape %v, model %s input %q wants %v", got, modelPath, g.Inputs[0].Name, want))
 	}
 	if _, err := tc3xx.Lookup(spec.Target); err != nil {
@@ -155,16 +155,4 @@ type evalOptions struct {
 	Metric string `json:"metric"`
 	Target string `json:"target"`
 	Keep   bool   `json:"keep"`
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -80,3 +80,6 @@ func (t *Tensor) CheckFinite() error {
 	}
 	return nil
 }
+
+// EqualShapes reports whether two shapes are the same.
+func EqualShapes(a, b []int) bool { return equalInts(a, b) }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/tcdse/tcdse/devstack"
 	"github.com/tcdse/tcdse/explore"
-	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/workflows"
 )
@@ -66,35 +65,11 @@ func integrationSpec(t *testing.T, out string) explore.SweepSpec {
 // sensitivity phase and a new one started. Both must give the same front, and the generated
 // code must pass on the host board.
 func TestSweepSurvivesWorkerKill(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test: embedded Temporal server, NATS, worker processes")
-	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc is needed for the host board")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	st, err := devstack.Start(ctx, devstack.Config{DataDir: filepath.Join(dir, "stack"), TemporalHostPort: "127.0.0.1:0", NATSHostPort: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop()
-	c, err := client.Dial(client.Options{HostPort: st.TemporalHostPort(), Namespace: st.Namespace()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	nc, err := dialNATS(st.NATSURL(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-it", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: filepath.Join(dir, "boards"), Concurrency: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go agent.Serve(ctx)
+	ts := startTestStack(ctx, t, dir)
+	st, c := ts.st, ts.client
 
 	// Undisturbed run.
 	w1 := startWorkerProcess(t, st, filepath.Join(dir, "w1"), "w1")

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tcdse/tcdse/devstack"
-	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/workers"
 )
 
@@ -19,9 +17,6 @@ import (
 // JSON spec as --input, against the embedded stack, and checks that it completes and is listed.
 // It needs bin/temporal (make tools).
 func TestTemporalCLIStartsSweep(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	cli, err := filepath.Abs("../../bin/temporal")
 	if err != nil {
 		t.Fatal(err)
@@ -29,39 +24,16 @@ func TestTemporalCLIStartsSweep(t *testing.T) {
 	if _, err := os.Stat(cli); err != nil {
 		t.Skip("bin/temporal not built (make tools)")
 	}
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc is needed for the host board")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	st, err := devstack.Start(ctx, devstack.Config{DataDir: filepath.Join(dir, "stack"), TemporalHostPort: "127.0.0.1:0", NATSHostPort: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop()
-	g := &globalFlags{namespace: st.Namespace(), dataDir: filepath.Join(dir, "data")}
-	c, err := g.dialTemporal(ctx, st.TemporalHostPort())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	nc, err := dialNATS(st.NATSURL(), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	w, err := workers.Start(ctx, workers.Config{Client: c, NATS: nc, DataDir: g.dataDir})
+	ts := startTestStack(ctx, t, dir)
+	st := ts.st
+	w, err := workers.Start(ctx, workers.Config{Client: ts.client, NATS: ts.nc, DataDir: filepath.Join(dir, "data")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-cli", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: filepath.Join(dir, "boards")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go agent.Serve(ctx)
-	<-agent.Ready()
 
 	// The example JSON spec, with its base_dir made absolute and its output in the temp dir.
 	raw, err := os.ReadFile("../../examples/lenet/sweep.json")
