@@ -3,6 +3,7 @@ module github.com/tcdse/tcdse
 go 1.26.8
 
 require (
+	github.com/google/flatbuffers v2.0.8+incompatible
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/spf13/cobra v1.10.2

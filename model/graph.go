@@ -10,7 +10,9 @@ type Op string
 // The IR operators. Shapes in the comments are per sample (no batch dimension).
 const (
 	// OpConv is a 2D convolution. Input [C,H,W]; Weight [M, C/Group, kH, kW]; Bias [M] or nil;
-	// output [M,oH,oW]. Attrs: Strides, Pads, Dilations, Group.
+	// output [M,oH,oW]. Attrs: Strides, Pads, Dilations, Group. A 1D convolution has input [C,L],
+	// Weight [M, C/Group, k] and output [M,oL]; its attributes keep the 2D form with a unit first
+	// axis (Strides [1,s], Pads [0,begin,0,end], Dilations [1,d]).
 	OpConv Op = "Conv"
 	// OpDense is y = W·x + b. The input is read as a flat vector of K elements whatever its
 	// shape; Weight [N, K]; Bias [N] or nil; output [N].
@@ -18,10 +20,12 @@ const (
 	// OpRelu is max(x, 0), elementwise.
 	OpRelu Op = "Relu"
 	// OpMaxPool and OpAvgPool pool 2D windows. Input [C,H,W]. Attrs: Kernel, Strides, Pads.
-	// OpAvgPool divides by the number of in-bounds elements (ONNX count_include_pad=0).
+	// OpAvgPool divides by the number of in-bounds elements (ONNX count_include_pad=0). 1D pools
+	// take [C,L] with Kernel [1,k], Strides [1,s], Pads [0,begin,0,end].
 	OpMaxPool Op = "MaxPool"
 	OpAvgPool Op = "AveragePool"
-	// OpAdd adds two tensors of the same shape elementwise.
+	// OpAdd adds elementwise with numpy broadcasting over per-sample shapes (aligned to the
+	// right); either operand may be a graph constant. Two activations must have the same rank.
 	OpAdd Op = "Add"
 	// OpSoftmax normalises the last axis.
 	OpSoftmax Op = "Softmax"
@@ -43,7 +47,7 @@ const (
 	OpTranspose  Op = "Transpose"  // Attrs.Perm over per-sample axes
 	OpGather     Op = "Gather"     // constant Attrs.Indices along Attrs.Axis
 	OpSlice      Op = "Slice"      // Attrs.Starts, Ends, Axes, Steps
-	OpMean       Op = "Mean"       // mean over Attrs.Axes, kept as size-1 dimensions when Attrs.Shape says so
+	OpMean       Op = "Mean"       // mean over Attrs.Axes (none: all); removed, or kept as 1 when Attrs.Shape is the kept shape
 	OpRNN        Op = "RNN"        // forward simple RNN; see Node.Weight, Recurrent, Bias
 	OpLSTM       Op = "LSTM"       // forward LSTM, ONNX gate order i, o, f, c
 	OpGRU        Op = "GRU"        // forward GRU, ONNX gate order z, r, h
@@ -82,6 +86,10 @@ type Attrs struct {
 	Activations       []string `json:",omitempty"` // recurrent activation functions, ONNX names
 	// Quant holds the output's quantization when a node computes in int8 (see quant.go).
 	Quant *QuantParams `json:",omitempty"`
+	// FloatRequant makes an int8 node requantize as ONNX's reference does (real scale in
+	// floating point, rounding half to even) instead of with TFLite's fixed-point multiplier
+	// (see int8_onnx.go). Nodes imported from ONNX QLinear*/QuantizeLinear set it.
+	FloatRequant bool `json:",omitempty"`
 }
 
 // Node is one operator application. Inputs and Outputs name graph values (activations or

@@ -12,7 +12,7 @@ const MaxModelFileSize = 2 << 30
 
 // LoadFile reads a model file and returns its validated IR graph. The format is recognised from
 // the content, not the file name: tcdse IR (written by Graph.Encode), TFLite (identifier "TFL3",
-// not supported yet), or else ONNX.
+// see ImportTFLite), or else ONNX.
 func LoadFile(path string) (*Graph, error) {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -40,7 +40,7 @@ func Load(data []byte) (*Graph, error) {
 	case bytes.HasPrefix(data, []byte(irMagic)):
 		return Decode(bytes.NewReader(data))
 	case len(data) >= 8 && string(data[4:8]) == "TFL3":
-		return nil, errors.New("TFLite import is not supported yet")
+		return ImportTFLite(data)
 	default:
 		return ImportONNX(data)
 	}

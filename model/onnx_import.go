@@ -24,7 +24,7 @@ var onnxOps = map[string]func(*onnxImporter, *onnxpb.NodeProto, string) error{
 	"Flatten":            (*onnxImporter).flatten,
 	"Reshape":            (*onnxImporter).reshape,
 	"Softmax":            (*onnxImporter).softmax,
-	"Add":                (*onnxImporter).add,
+	"Add":                (*onnxImporter).moreAdd,
 	"Identity":           (*onnxImporter).identity,
 	"Dropout":            (*onnxImporter).identity,
 	"Constant":           (*onnxImporter).constant,
@@ -32,7 +32,9 @@ var onnxOps = map[string]func(*onnxImporter, *onnxpb.NodeProto, string) error{
 
 // ImportONNX parses a serialized ONNX ModelProto and normalises it into the IR: Gemm and MatMul
 // become OpDense, BatchNormalization and constant additions are folded into the preceding
-// Conv or Dense layer, Flatten and Reshape become OpReshape, Identity and Dropout disappear.
+// Conv or Dense layer (where there is none, into broadcasting Mul and Add nodes with graph
+// constants), Flatten, Reshape, Squeeze and Unsqueeze become OpReshape, Identity and Dropout
+// disappear, and nodes computing only on constants are evaluated (see onnx_more_ops.go).
 //
 // The first dimension of every graph input is the batch; it may be symbolic or any size and is
 // stripped from the IR's per-sample shapes. Node names are kept; unnamed nodes get unique
@@ -94,7 +96,17 @@ type onnxImporter struct {
 	declaredBatch int64
 }
 
+// onnxGraphRewrites run, in order, on the ONNX graph before it is converted. Each may rewrite
+// it (operator files register them from init functions, e.g. to fold layout changes around
+// recurrent layers) or reject it with an error.
+var onnxGraphRewrites []func(gp *onnxpb.GraphProto) error
+
 func (imp *onnxImporter) importGraph(gp *onnxpb.GraphProto) (*Graph, error) {
+	for _, rewrite := range onnxGraphRewrites {
+		if err := rewrite(gp); err != nil {
+			return nil, err
+		}
+	}
 	names := nodeNames(gp.GetNode())
 	if err := checkSupported(gp.GetNode(), names); err != nil {
 		return nil, err

@@ -32,25 +32,26 @@ func (imp *onnxImporter) conv(n *onnxpb.NodeProto, name string) error {
 	if err != nil {
 		return err
 	}
-	if len(w.Dims) != 4 {
-		return fmt.Errorf("only 2D convolution is supported; weight %q has shape %v", n.GetInput()[1], w.Dims)
+	sp := len(w.Dims) - 2 // spatial axes: 1 or 2
+	if sp != 1 && sp != 2 {
+		return fmt.Errorf("only 1D and 2D convolution are supported; weight %q has shape %v", n.GetInput()[1], w.Dims)
 	}
-	if len(xs) != 3 {
-		return fmt.Errorf("input %q has per-sample shape %v, want [C,H,W]", n.GetInput()[0], xs)
+	if len(xs) != sp+1 {
+		return fmt.Errorf("input %q has per-sample shape %v, want %d axes to match weight %v", n.GetInput()[0], xs, sp+1, w.Dims)
 	}
 	a := attrsOf(n)
-	kernel, err := a.ints("kernel_shape", 2, nil, 1, MaxElements)
+	kernel, err := a.ints("kernel_shape", sp, nil, 1, MaxElements)
 	if err != nil {
 		return err
 	}
-	if kernel != nil && (kernel[0] != w.Dims[2] || kernel[1] != w.Dims[3]) {
+	if kernel != nil && !equalInts(kernel, w.Dims[2:]) {
 		return fmt.Errorf("kernel_shape %v disagrees with weight shape %v", kernel, w.Dims)
 	}
-	strides, err := a.ints("strides", 2, []int{1, 1}, 1, MaxElements)
+	strides, err := a.ints("strides", sp, conv1DOnes(sp), 1, MaxElements)
 	if err != nil {
 		return err
 	}
-	dil, err := a.ints("dilations", 2, []int{1, 1}, 1, MaxElements)
+	dil, err := a.ints("dilations", sp, conv1DOnes(sp), 1, MaxElements)
 	if err != nil {
 		return err
 	}
@@ -65,6 +66,9 @@ func (imp *onnxImporter) conv(n *onnxpb.NodeProto, name string) error {
 	if err != nil {
 		return err
 	}
+	if sp == 1 {
+		strides, pads, dil = window1DAs2D(strides, pads, dil)
+	}
 	node := &Node{
 		Name: name, Op: OpConv, Inputs: []string{x}, Outputs: []string{out}, Weight: w.tensor(),
 		Attrs: Attrs{Strides: strides, Pads: pads, Dilations: dil, Group: int(group)},
@@ -78,29 +82,30 @@ func (imp *onnxImporter) conv(n *onnxpb.NodeProto, name string) error {
 	return imp.emit(node)
 }
 
-// resolvePads returns the [top, left, bottom, right] padding of a 2D window operator from its
-// auto_pad and pads attributes.
+// resolvePads returns the padding of a 1D or 2D window operator from its auto_pad and pads
+// attributes: begins then ends, [top, left, bottom, right] in 2D.
 func resolvePads(a onnxAttrs, in, kernel, strides, dil []int) ([]int, error) {
 	autoPad, err := a.string("auto_pad", "NOTSET")
 	if err != nil {
 		return nil, err
 	}
+	sp := len(in)
 	switch autoPad {
 	case "NOTSET", "":
-		return a.ints("pads", 4, []int{0, 0, 0, 0}, 0, MaxElements)
+		return a.ints("pads", 2*sp, make([]int, 2*sp), 0, MaxElements)
 	case "VALID":
-		return []int{0, 0, 0, 0}, nil
+		return make([]int, 2*sp), nil
 	case "SAME_UPPER", "SAME_LOWER":
-		pads := make([]int, 4)
-		for i := 0; i < 2; i++ {
+		pads := make([]int, 2*sp)
+		for i := 0; i < sp; i++ {
 			out := (in[i] + strides[i] - 1) / strides[i]
 			ek := (kernel[i]-1)*dil[i] + 1
 			total := max(0, (out-1)*strides[i]+ek-in[i])
 			small, big := total/2, total-total/2
 			if autoPad == "SAME_UPPER" {
-				pads[i], pads[i+2] = small, big
+				pads[i], pads[i+sp] = small, big
 			} else {
-				pads[i], pads[i+2] = big, small
+				pads[i], pads[i+sp] = big, small
 			}
 		}
 		return pads, nil
@@ -314,31 +319,39 @@ func (imp *onnxImporter) pool(n *onnxpb.NodeProto, name string) error {
 	if err != nil {
 		return err
 	}
-	if len(xs) != 3 {
-		return fmt.Errorf("only 2D pooling is supported; input %q has per-sample shape %v", n.GetInput()[0], xs)
+	if len(xs) != 2 && len(xs) != 3 {
+		return fmt.Errorf("only 1D and 2D pooling are supported; input %q has per-sample shape %v", n.GetInput()[0], xs)
 	}
+	sp := len(xs) - 1
 	a := attrsOf(n)
-	kernel, err := a.ints("kernel_shape", 2, nil, 1, MaxElements)
+	kernel, err := a.ints("kernel_shape", sp, nil, 1, MaxElements)
 	if err != nil {
 		return err
 	}
 	if kernel == nil {
 		return errors.New("kernel_shape is missing")
 	}
-	strides, err := a.ints("strides", 2, []int{1, 1}, 1, MaxElements)
+	strides, err := a.ints("strides", sp, conv1DOnes(sp), 1, MaxElements)
 	if err != nil {
 		return err
 	}
-	dil, err := a.ints("dilations", 2, []int{1, 1}, 1, MaxElements)
+	dil, err := a.ints("dilations", sp, conv1DOnes(sp), 1, MaxElements)
 	if err != nil {
 		return err
 	}
-	if dil[0] != 1 || dil[1] != 1 {
-		return fmt.Errorf("pooling dilations %v are not supported", dil)
+	for _, d := range dil {
+		if d != 1 {
+			return fmt.Errorf("pooling dilations %v are not supported", dil)
+		}
 	}
 	pads, err := resolvePads(a, xs[1:], kernel, strides, dil)
 	if err != nil {
 		return err
+	}
+	if sp == 1 {
+		kernel = []int{1, kernel[0]}
+		strides, pads, _ = window1DAs2D(strides, pads, dil)
+		xs = []int{xs[0], 1, xs[1]}
 	}
 	if ceil, err := a.int("ceil_mode", 0); err != nil {
 		return err
@@ -379,16 +392,28 @@ func (imp *onnxImporter) globalPool(n *onnxpb.NodeProto, name string) error {
 	if err != nil {
 		return err
 	}
-	if len(xs) != 3 {
-		return fmt.Errorf("only 2D pooling is supported; input %q has per-sample shape %v", n.GetInput()[0], xs)
+	if len(xs) < 2 {
+		return fmt.Errorf("input %q has per-sample shape %v, want [C, spatial...]", n.GetInput()[0], xs)
 	}
-	op := OpMaxPool
 	if n.GetOpType() == "GlobalAveragePool" {
-		op = OpAvgPool
+		// the mean over every spatial axis, kept as size 1
+		axes, kept := make([]int, len(xs)-1), make([]int, len(xs))
+		kept[0] = xs[0]
+		for i := range axes {
+			axes[i], kept[i+1] = i+1, 1
+		}
+		return imp.emit(&Node{Name: name, Op: OpMean, Inputs: []string{x}, Outputs: []string{out}, Attrs: Attrs{Axes: axes, Shape: kept}})
+	}
+	if len(xs) > 3 {
+		return fmt.Errorf("only 1D and 2D pooling are supported; input %q has per-sample shape %v", n.GetInput()[0], xs)
+	}
+	kernel := []int{1, xs[1]}
+	if len(xs) == 3 {
+		kernel = []int{xs[1], xs[2]}
 	}
 	return imp.emit(&Node{
-		Name: name, Op: op, Inputs: []string{x}, Outputs: []string{out},
-		Attrs: Attrs{Kernel: []int{xs[1], xs[2]}, Strides: []int{1, 1}, Pads: []int{0, 0, 0, 0}},
+		Name: name, Op: OpMaxPool, Inputs: []string{x}, Outputs: []string{out},
+		Attrs: Attrs{Kernel: kernel, Strides: []int{1, 1}, Pads: []int{0, 0, 0, 0}},
 	})
 }
 
@@ -546,63 +571,6 @@ func (imp *onnxImporter) softmax(n *onnxpb.NodeProto, name string) error {
 		return fmt.Errorf("axis %d of a rank-%d input: only the last axis (a non-batch one) is supported", axis, rank)
 	}
 	return imp.unary(n, name, OpSoftmax)
-}
-
-func (imp *onnxImporter) add(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) != 2 {
-		return fmt.Errorf("has %d inputs, want 2", len(n.GetInput()))
-	}
-	in0, in1 := n.GetInput()[0], n.GetInput()[1]
-	c0, c1 := imp.isConst(in0), imp.isConst(in1)
-	out, err := imp.onlyOutput(n)
-	if err != nil {
-		return err
-	}
-	switch {
-	case c0 && c1:
-		return errors.New("adds two constants, which is not supported")
-	case !c0 && !c1:
-		a, as, err := imp.activation(in0)
-		if err != nil {
-			return err
-		}
-		b, bs, err := imp.activation(in1)
-		if err != nil {
-			return err
-		}
-		if !equalInts(as, bs) {
-			return fmt.Errorf("operands %q %v and %q %v differ in shape; broadcasting between activations is not supported", in0, as, in1, bs)
-		}
-		return imp.emit(&Node{Name: name, Op: OpAdd, Inputs: []string{a, b}, Outputs: []string{out}})
-	}
-	act, ci := in0, 1
-	if c0 {
-		act, ci = in1, 0
-	}
-	x, xs, err := imp.activation(act)
-	if err != nil {
-		return err
-	}
-	c, err := imp.floatConst(n, ci, "constant operand", false)
-	if err != nil {
-		return err
-	}
-	p := imp.foldTarget(act)
-	if p == nil {
-		return fmt.Errorf("adds constant %q to %q, which is not the output of a Conv or Dense layer (used by nothing else) that it can be folded into", n.GetInput()[ci], act)
-	}
-	vec, err := channelVector(c, xs)
-	if err != nil {
-		return fmt.Errorf("constant %q cannot fold into the bias of %q: %w", n.GetInput()[ci], p.Name, err)
-	}
-	if p.Bias == nil {
-		p.Bias = NewTensor(len(vec))
-	}
-	for i, v := range vec {
-		p.Bias.Data[i] += v
-	}
-	imp.alias[out] = x
-	return nil
 }
 
 // channelVector reads constant c, broadcast (ONNX multidirectional rules) against an activation

@@ -15,6 +15,8 @@ type onnxConst struct {
 	Dims []int
 	F    []float32
 	I    []int64
+	// DataType is the element type of the TensorProto (int8 and uint8 zero points differ).
+	DataType onnxpb.TensorProto_DataType
 }
 
 // isFloat reports whether the constant holds floating-point data.
@@ -46,8 +48,8 @@ func decodeONNXTensor(t *onnxpb.TensorProto) (*onnxConst, error) {
 		return nil, fmt.Errorf("tensor %q: %w", t.GetName(), err)
 	}
 	raw := t.GetRawData()
-	c := &onnxConst{Dims: dims}
 	dt := onnxpb.TensorProto_DataType(t.GetDataType())
+	c := &onnxConst{Dims: dims, DataType: dt}
 	// count checks the number of stored elements against the declared shape.
 	count := func(have int) error {
 		if have != n {

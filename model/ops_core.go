@@ -27,16 +27,7 @@ func init() {
 	}}
 	RegisterOp(OpMaxPool, pool)
 	RegisterOp(OpAvgPool, pool)
-	RegisterOp(OpAdd, OpKernel{Inputs: 2, Infer: inferSameShapes, Run: func(n *Node, a RunArgs) error {
-		if a.IsConst[0] || a.IsConst[1] {
-			return errNode(n, "constant operands need the broadcasting Add")
-		}
-		x, z := a.Ins[0].Data, a.Ins[1].Data[:len(a.Ins[0].Data)]
-		for i, v := range x {
-			a.Y.Data[i] = v + z[i]
-		}
-		return nil
-	}})
+	RegisterOp(OpAdd, elemBinaryKernel(elemAdd)) // broadcasting, see ops_elementwise.go
 	RegisterOp(OpSoftmax, OpKernel{Inputs: 1, Infer: inferUnary, Run: func(n *Node, a RunArgs) error {
 		runSoftmax(a.Ins[0], a.Y, a.InShape[0][len(a.InShape[0])-1])
 		return nil

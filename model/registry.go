@@ -27,6 +27,8 @@ type RunArgs struct {
 	IsConst []bool    // whether input i is a graph constant (its tensor then has no batch dimension)
 	Out     []int     // per-sample output shape
 	Y       *Tensor   // the output, [batch, out...], zeroed
+	// InQuant[i] is the quantization of input i when it holds int8 values (Graph.Quant), else nil.
+	InQuant []*QuantParams
 }
 
 var kernels = map[Op]OpKernel{}

@@ -27,13 +27,14 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 	}
 	lastUse := g.lastUses()
 	consts := g.constMap()
+	quant := g.quantMap()
 	for i, n := range g.Nodes {
 		args := RunArgs{
 			Batch: batch, Ins: make([]*Tensor, len(n.Inputs)), InShape: make([][]int, len(n.Inputs)),
-			IsConst: make([]bool, len(n.Inputs)), Out: g.Shapes[n.Outputs[0]],
+			IsConst: make([]bool, len(n.Inputs)), Out: g.Shapes[n.Outputs[0]], InQuant: make([]*QuantParams, len(n.Inputs)),
 		}
 		for j, name := range n.Inputs {
-			args.Ins[j], args.InShape[j] = vals[name], g.Shapes[name]
+			args.Ins[j], args.InShape[j], args.InQuant[j] = vals[name], g.Shapes[name], quant[name]
 			if c := consts[name]; c != nil {
 				args.Ins[j], args.IsConst[j] = c, true
 			}

@@ -36,19 +36,19 @@ func runDense(n *Node, x, y *Tensor) {
 	})
 }
 
-// runConv computes a 2D convolution by im2col. The output pixels of the whole batch form the
-// columns of one long matrix; for a chunk of columns (several small samples, or part of a large
-// one) it gathers the input values each weight meets into a patch matrix
-// [C/group·kH·kW, columns], multiplies the weight rows of each group [M/group, C/group·kH·kW] by
-// it, and scatters the result, plus bias, into the output. Chunks are sized so that the patch
+// runConv computes a 2D convolution (a 1D one as height 1) by im2col. The output pixels of the
+// whole batch form the columns of one long matrix; for a chunk of columns (several small
+// samples, or part of a large one) it gathers the input values each weight meets into a patch
+// matrix [C/group·kH·kW, columns], multiplies the weight rows of each group [M/group, C/group·kH·kW]
+// by it, and scatters the result, plus bias, into the output. Chunks are sized so that the patch
 // matrix stays in cache, and depend only on the layer's shape and the batch size.
 func runConv(n *Node, x, y *Tensor, in, out []int) {
 	batch := x.Shape[0]
-	c, h, w := in[0], in[1], in[2]
-	m, oh, ow := out[0], out[1], out[2]
+	c, h, w, _ := conv1DPlane(in)
+	m, oh, ow, _ := conv1DPlane(out)
 	groups := n.Groups()
 	cg, mg := c/groups, m/groups
-	kh, kw := n.Weight.Shape[2], n.Weight.Shape[3]
+	kh, kw := conv1DKernel(n.Weight)
 	k := cg * kh * kw
 	pixels := oh * ow
 	columns := batch * pixels
@@ -145,12 +145,12 @@ func (g *im2colGeometry) gather(dst, x []float32, sampleSize, off, q0, q1 int) {
 	}
 }
 
-// runPool computes max or average pooling over 2D windows; padding positions are skipped (the
-// average divides by the number of in-bounds elements).
+// runPool computes max or average pooling over 2D windows (1D ones as height 1); padding
+// positions are skipped (the average divides by the number of in-bounds elements).
 func runPool(n *Node, x, y *Tensor, in, out []int) {
 	batch := x.Shape[0]
-	c, h, w := in[0], in[1], in[2]
-	oh, ow := out[1], out[2]
+	c, h, w, _ := conv1DPlane(in)
+	_, oh, ow, _ := conv1DPlane(out)
 	kh, kw := n.Attrs.Kernel[0], n.Attrs.Kernel[1]
 	strides, pads, _ := n.ConvGeometry()
 	isMax := n.Op == OpMaxPool

@@ -113,17 +113,21 @@ func inferDense(n *Node, ins [][]int) ([]int, error) {
 
 func inferPool(n *Node, ins [][]int) ([]int, error) {
 	x := ins[0]
-	if len(x) != 3 {
-		return nil, errNode(n, "input shape %v, want [C,H,W]", x)
+	c, h, w, ok := conv1DPlane(x)
+	if !ok {
+		return nil, errNode(n, "input shape %v, want [C,H,W] or [C,L]", x)
 	}
 	if len(n.Attrs.Kernel) != 2 {
-		return nil, errNode(n, "kernel %v, want [kH,kW]", n.Attrs.Kernel)
+		return nil, errNode(n, "kernel %v, want [kH,kW] ([1,k] in 1D)", n.Attrs.Kernel)
 	}
-	oh, ow, err := window(n, x[1], x[2], n.Attrs.Kernel[0], n.Attrs.Kernel[1], []int{1, 1})
+	if p := n.Attrs.Pads; len(p) == 4 && (p[0] >= n.Attrs.Kernel[0] || p[2] >= n.Attrs.Kernel[0] || p[1] >= n.Attrs.Kernel[1] || p[3] >= n.Attrs.Kernel[1]) {
+		return nil, errNode(n, "pads %v must be smaller than the kernel %v (a window would hold only padding)", p, n.Attrs.Kernel)
+	}
+	oh, ow, err := window(n, h, w, n.Attrs.Kernel[0], n.Attrs.Kernel[1], []int{1, 1})
 	if err != nil {
 		return nil, err
 	}
-	return []int{x[0], oh, ow}, nil
+	return conv1DOut(x, c, oh, ow), nil
 }
 
 func inferSameShapes(n *Node, ins [][]int) ([]int, error) {
@@ -148,16 +152,17 @@ func inferUnary(n *Node, ins [][]int) ([]int, error) { return cloneInts(ins[0]),
 
 func inferConv(n *Node, ins [][]int) ([]int, error) {
 	x := ins[0]
-	if len(x) != 3 {
-		return nil, errNode(n, "input shape %v, want [C,H,W]", x)
+	c, h, iw, ok := conv1DPlane(x)
+	if !ok {
+		return nil, errNode(n, "input shape %v, want [C,H,W] or [C,L]", x)
 	}
 	w := n.Weight
-	if w == nil || len(w.Shape) != 4 {
-		return nil, errNode(n, "weight must be [M, C/group, kH, kW]")
+	if w == nil || len(w.Shape) != len(x)+1 {
+		return nil, errNode(n, "weight must be [M, C/group, kH, kW] ([M, C/group, k] for a [C,L] input)")
 	}
 	g := n.Attrs.group()
-	if x[0]%g != 0 || w.Shape[0]%g != 0 || w.Shape[1]*g != x[0] {
-		return nil, errNode(n, "input has %d channels, weight %v with group %d", x[0], w.Shape, g)
+	if c%g != 0 || w.Shape[0]%g != 0 || w.Shape[1]*g != c {
+		return nil, errNode(n, "input has %d channels, weight %v with group %d", c, w.Shape, g)
 	}
 	if n.Bias != nil && n.Bias.Len() != w.Shape[0] {
 		return nil, errNode(n, "bias has %d elements, want %d", n.Bias.Len(), w.Shape[0])
@@ -166,11 +171,12 @@ func inferConv(n *Node, ins [][]int) ([]int, error) {
 	if dil == nil {
 		dil = []int{1, 1}
 	}
-	oh, ow, err := window(n, x[1], x[2], w.Shape[2], w.Shape[3], dil)
+	kh, kw := conv1DKernel(w)
+	oh, ow, err := window(n, h, iw, kh, kw, dil)
 	if err != nil {
 		return nil, err
 	}
-	return []int{w.Shape[0], oh, ow}, nil
+	return conv1DOut(x, w.Shape[0], oh, ow), nil
 }
 
 // window computes the output height and width of a sliding window op.
