@@ -5,7 +5,7 @@ GOFLAGS ?=
 SPEC    ?= examples/lenet/sweep.yaml
 SOURCES := $(shell find . -name '*.go' -not -path './tools/*' 2>/dev/null) go.mod go.sum
 
-.PHONY: all build tools run test test-short vet bench fuzz gen clean
+.PHONY: all build tools run test test-short vet bench bench-codegen fuzz gen clean
 
 all: build tools
 
@@ -34,9 +34,20 @@ test: vet tools
 test-short:
 	$(GO) test -short ./...
 
-# Speed and size targets, measured against baselines in the same run.
-bench:
+# Generated C vs the peer code generators (onnx2c, TFLite Micro, ...) on the reference models of
+# ../shared/bench: callgrind Ir per inference, code/weight bytes (size -A), arena bytes. The ONNX
+# models are exported once into out/bench-models (gitignored) with Debian's /usr/bin/python3.
+bench-codegen:
+	$(GO) test -run '^$$' -bench BenchmarkPeers -benchtime 1x -count=1 -timeout 30m ./bench/peers/
+
+# Speed and size targets, measured against baselines in the same run: the package benchmarks,
+# then the Go interpreter against PyTorch (Debian's /usr/bin/python3 with torch and onnx), both
+# single-threaded, on LeNet-5/MNIST, the ad01 autoencoder, a kws01 DS-CNN and an LSTM.
+# BENCHFLAGS passes options to bench/cmd/vstorch, e.g. BENCHFLAGS='-rounds 5 -layers'.
+BENCHFLAGS ?=
+bench: bench-codegen
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./model/ ./codegen/ ./explore/
+	$(GO) run ./bench/cmd/vstorch $(BENCHFLAGS)
 
 # Fuzz each parser for a short while (the seed corpora also run in `make test`).
 FUZZTIME ?= 30s
@@ -44,6 +55,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzImportONNX -fuzztime $(FUZZTIME) ./model/
 	$(GO) test -run '^$$' -fuzz FuzzReadNPY -fuzztime $(FUZZTIME) ./dataset/
 	$(GO) test -run '^$$' -fuzz FuzzUnpack -fuzztime $(FUZZTIME) ./hilbench/
+	$(GO) test -run '^$$' -fuzz FuzzImportTFLite -fuzztime $(FUZZTIME) ./model/
+	$(GO) test -run '^$$' -fuzz FuzzReadCSV -fuzztime $(FUZZTIME) ./dataset/
 
 # Regenerate committed generated code (needs protoc and protoc-gen-go v1.36.11).
 gen:

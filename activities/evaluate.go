@@ -39,8 +39,24 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if want, got := g.Inputs[0].Shape, ds.SampleShape(); !model.EqualShapes(want, got) {
 		return ImportResult{}, badInput("BadData", fmt.Errorf("data samples have shape %v, model %s input %q wants %v", got, modelPath, g.Inputs[0].Name, want))
 	}
-	if _, err := tc3xx.Lookup(spec.Target); err != nil {
+	target, err := tc3xx.Lookup(spec.Target)
+	if err != nil {
 		return ImportResult{}, badInput("BadSpec", fmt.Errorf("target: %w", err))
+	}
+	var costModel *tc3xx.CostModel
+	if spec.CostModel != "" {
+		m, err := tc3xx.LoadCostModel(spec.Resolve(spec.CostModel))
+		if err != nil {
+			return ImportResult{}, badInput("BadSpec", fmt.Errorf("cost_model: %w", err))
+		}
+		if m.Arch != target.Core.Arch {
+			return ImportResult{}, badInput("BadSpec", fmt.Errorf("cost_model: %s is for %s cores, target %s has a %s", spec.CostModel, m.Arch, target, target.Core.Arch))
+		}
+		costModel = &m
+	}
+	ds, trainRef, err := a.prepareFineTune(ctx, spec, g, ds)
+	if err != nil {
+		return ImportResult{}, err
 	}
 	var ir bytes.Buffer
 	if err := g.Encode(&ir); err != nil {
@@ -58,13 +74,14 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err != nil {
 		return ImportResult{}, err
 	}
-	res := ImportResult{Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Samples: ds.Len()}
+	res := ImportResult{Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Samples: ds.Len(), CostModel: costModel}
+	res.Train = trainRef
 	for _, n := range g.PrunableLayers() {
 		res.Layers = append(res.Layers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
 	}
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
-		Target: spec.Target, Batch: spec.Batch, Label: "dense",
+		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
 	})
 	return res, err
 }
@@ -80,7 +97,14 @@ func resolveData(spec explore.SweepSpec) dataset.Spec {
 // estimates its cost on the target. Results are cached by candidate id, so a retry, a replay
 // or a second sweep over the same candidate costs a cache read.
 func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, error) {
-	id := explore.CandidateID(in.ModelHash, in.Rates, evalOptions{Data: in.Data.Key, Metric: in.Metric, Target: in.Target, Keep: in.Keep})
+	opts := evalOptions{Data: in.Data.Key, Metric: in.Metric, Target: in.Target, Keep: in.Keep}
+	if in.CostModel != nil {
+		opts.CostModel = in.CostModel.Hash()
+	}
+	if in.Keep {
+		opts.FineTune = in.FineTune.identity()
+	}
+	id := explore.CandidateID(in.ModelHash, in.Rates, opts)
 	var ev Evaluation
 	if a.Cache != nil {
 		if ok, err := a.Cache.Get(id, &ev); err != nil {
@@ -113,6 +137,11 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 			return Evaluation{}, badInput("BadRates", err)
 		}
 	}
+	if in.Keep && in.FineTune != nil {
+		if g, err = a.fineTune(ctx, in.FineTune, g); err != nil {
+			return Evaluation{}, err
+		}
+	}
 	q, err := explore.Evaluate(g, ds, m, in.Batch)
 	if err != nil {
 		return Evaluation{}, badInput("BadData", err)
@@ -121,7 +150,15 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
-	cost, err := tc3xx.Estimate(g, plan, target)
+	costModel := in.CostModel
+	if costModel == nil {
+		m, err := tc3xx.CostModelFor(target.Core.Arch)
+		if err != nil {
+			return Evaluation{}, badInput("BadSpec", err)
+		}
+		costModel = &m
+	}
+	cost, err := tc3xx.EstimateWith(*costModel, g, plan, target)
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
@@ -155,4 +192,9 @@ type evalOptions struct {
 	Metric string `json:"metric"`
 	Target string `json:"target"`
 	Keep   bool   `json:"keep"`
+	// CostModel is the hash of a calibrated cost model; empty (and left out of the id) for
+	// the built-in one, so ids of uncalibrated sweeps are unchanged.
+	CostModel string `json:"cost_model,omitempty"`
+	// FineTune identifies the fine-tuning of a kept GWP step; nil (left out) otherwise.
+	FineTune *fineTuneIdentity `json:"finetune,omitempty"`
 }

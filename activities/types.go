@@ -5,6 +5,7 @@ import (
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/store"
+	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // ImportInput asks for a sweep's model and data to be loaded, checked and stored.
@@ -27,6 +28,11 @@ type ImportResult struct {
 	Samples   int         `json:"samples"`
 	Layers    []LayerInfo `json:"layers"`
 	Baseline  Evaluation  `json:"baseline"`
+	// Train is the stored fine-tuning data when the spec fine-tunes (see FineTuneFor).
+	Train *store.Ref `json:"train,omitempty"`
+	// CostModel is the spec's calibrated cost model, read once on the worker; nil means the
+	// built-in parameters.
+	CostModel *tc3xx.CostModel `json:"cost_model,omitempty"`
 }
 
 // EvalInput names a candidate: a stored model (the sweep's base or an earlier step), the rates
@@ -43,6 +49,12 @@ type EvalInput struct {
 	// Keep stores the pruned model in the object store and returns its reference, so that a
 	// later step can start from it.
 	Keep bool `json:"keep,omitempty"`
+	// FineTune, with Keep, fine-tunes the pruned model before scoring and keeping it; it is
+	// part of the candidate id.
+	FineTune *FineTuneInput `json:"finetune,omitempty"`
+	// CostModel replaces the built-in cost parameters of the target's core (see
+	// ImportResult.CostModel); its hash is part of the candidate id.
+	CostModel *tc3xx.CostModel `json:"cost_model,omitempty"`
 }
 
 // Evaluation is a scored and costed candidate.

@@ -31,7 +31,7 @@ func planMemory(p *Plan, g *model.Graph) error {
 		lastUse[in.Name] = -1
 	}
 	for i, node := range g.Nodes {
-		for _, in := range node.Inputs {
+		for _, in := range p.layers[i].reads() {
 			lastUse[in] = i
 		}
 		def[node.Outputs[0]] = i
@@ -80,11 +80,14 @@ func planMemory(p *Plan, g *model.Graph) error {
 		return e
 	}
 	addValue(p.Input.Name)
+	virtual := map[string]bool{} // conv outputs computed inside a fused pool: never stored
 	for i, ls := range p.layers {
 		node := ls.node
 		x, y := node.Inputs[0], node.Outputs[0]
 		addValue(y)
 		switch {
+		case ls.intoPool != nil:
+			virtual[y] = true
 		case node.Op == model.OpReshape:
 			if classHas(x, p.Input.Name) && classHas(y, p.Output.Name) {
 				ls.copy = true
@@ -110,6 +113,9 @@ func planMemory(p *Plan, g *model.Graph) error {
 	}
 	bufs := make([]*buffer, 0, len(roots))
 	for _, r := range roots {
+		if classVirtual(members[r], virtual) {
+			continue
+		}
 		vals := append([]string(nil), members[r]...)
 		b := &buffer{start: n + 1, end: -2}
 		for _, v := range vals {
@@ -128,6 +134,11 @@ func planMemory(p *Plan, g *model.Graph) error {
 		elems, _ := model.NumElements(g.Shapes[vals[0]])
 		b.bytes = alignUp(elems*floatBytes, arenaAlign)
 		bufs = append(bufs, b)
+	}
+	for i, ls := range p.layers {
+		if ls.node.Op == model.OpLSTM {
+			bufs = append(bufs, &buffer{start: i, end: i, values: []string{scratchName(ls.node)}, bytes: lstmScratchBytes(ls.node)})
+		}
 	}
 	sort.Slice(bufs, func(i, j int) bool {
 		if bufs[i].start != bufs[j].start {
@@ -159,13 +170,27 @@ func planMemory(p *Plan, g *model.Graph) error {
 		})
 	}
 	for _, ls := range p.layers {
-		s := p.storage[ls.node.Outputs[0]]
+		s, ok := p.storage[ls.node.Outputs[0]]
+		if !ok {
+			ls.plan.OutBuffer = "none"
+			continue
+		}
 		ls.plan.OutBuffer, ls.plan.OutOffset = s.buffer, s.offset
 		if s.buffer == BufferInput && !ls.alias {
 			return fmt.Errorf("codegen: node %q: internal error: output %q placed in the read-only input buffer", ls.node.Name, ls.node.Outputs[0])
 		}
 	}
 	return nil
+}
+
+// classVirtual reports whether an alias class holds a value that is never stored.
+func classVirtual(vals []string, virtual map[string]bool) bool {
+	for _, v := range vals {
+		if virtual[v] {
+			return true
+		}
+	}
+	return false
 }
 
 func setStorage(p *Plan, b *buffer, s storage) {

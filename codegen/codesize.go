@@ -7,11 +7,14 @@ import "strings"
 // real TriCore build is the ground truth; the estimate exists so that design points can be
 // compared and ROM budgets checked before a cross-compiler is involved.
 var kernelCodeBytes = map[string]int{
-	"valid_range":  60, // shared by the conv kernels
-	"conv2d":       460,
+	"valid_range":  60,   // shared by the conv kernels
+	"conv2d":       1300, // three register-blocked variants (8, 4, 1 channels) and the dispatcher
 	"conv2d_csr":   660,
-	"dense":        140,
+	"dwconv2d":     1100, // depthwise: three blocked variants and the dispatcher
+	"dense":        420,  // three register-blocked variants (8, 4, 1 rows) and the dispatcher
 	"dense_csr":    170,
+	"conv2d_rcsr":  680,
+	"dense_rcsr":   190,
 	"maxpool":      300,
 	"avgpool":      340,
 	"add":          70,
@@ -19,6 +22,8 @@ var kernelCodeBytes = map[string]int{
 	"relu_inplace": 50,
 	"softmax":      900, // including expf from the C library
 	"copy":         40,
+	"mean":         60,
+	"lstm":         620, // plus expf and tanhf from the C library
 }
 
 const (
@@ -41,7 +46,7 @@ const (
 func codeBytes(p *Plan) int {
 	total := runOverheadBytes
 	for _, k := range p.Kernels {
-		if strings.HasPrefix(k, "conv2d") {
+		if strings.Contains(k, "conv2d") {
 			total += kernelCodeBytes["valid_range"]
 			break
 		}
@@ -50,6 +55,8 @@ func codeBytes(p *Plan) int {
 		base := k
 		if i := strings.Index(k, "_csr"); i >= 0 {
 			base = k[:i+len("_csr")]
+		} else if i := strings.Index(k, "_rcsr"); i >= 0 {
+			base = k[:i+len("_rcsr")]
 		}
 		total += kernelCodeBytes[base]
 	}

@@ -12,8 +12,10 @@ type csrMatrix struct {
 	rowPtr     []int     // rows+1 entries
 	colIdx     []int     // one per stored value
 	values     []float32 // the nonzero weights, row by row, columns ascending
-	idxBytes   int       // bytes per column index: 1 or 2
+	idxBytes   int       // bytes per column index: 1 or 2 (relative forms: 1, a byte array)
 	ptrBytes   int       // bytes per row pointer: 2 or 4
+	relBits    int       // 0: absolute indices; 4 or 8: relative gaps (see csr_relative.go)
+	gapCodes   []int     // relative forms: gap-1 per entry
 }
 
 // csrIndexBytes returns the column-index and row-pointer widths for a rows x cols matrix with nnz
@@ -62,7 +64,22 @@ func encodeCSR(w *model.Tensor, rows int) (*csrMatrix, error) {
 	return m, err
 }
 
-// kernelSuffix names the CSR kernel variant for the index widths, e.g. "u8_u16".
+// kernelSuffix names the sparse kernel variant, e.g. "csr_u8_u16" (absolute uint8 column
+// indices, uint16 row pointers) or "rcsr4_u16" (4-bit gaps, uint16 row pointers).
 func (m *csrMatrix) kernelSuffix() string {
-	return fmt.Sprintf("u%d_u%d", 8*m.idxBytes, 8*m.ptrBytes)
+	if m.relBits != 0 {
+		return fmt.Sprintf("rcsr%d_u%d", m.relBits, 8*m.ptrBytes)
+	}
+	return fmt.Sprintf("csr_u%d_u%d", 8*m.idxBytes, 8*m.ptrBytes)
+}
+
+// format is the weight format name of the matrix.
+func (m *csrMatrix) format() string {
+	switch m.relBits {
+	case 4:
+		return FormatRCSR4
+	case 8:
+		return FormatRCSR8
+	}
+	return FormatCSR
 }

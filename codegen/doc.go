@@ -7,13 +7,20 @@
 // [PlanGraph] decides everything that does not depend on the C text:
 //
 //   - Per node a kernel class (Kind: "conv", "dense", "pool", "elementwise", "softmax",
-//     "reshape"), the multiply-accumulates of the dense-equivalent computation (MACs, counting only
+//     "reshape", "reduce" for Mean over trailing axes, "recurrent" for LSTM), the multiply-accumulates of the dense-equivalent computation (MACs, counting only
 //     taps that fall inside the padded input) and of the chosen kernel (EffectiveMACs: only the
 //     stored nonzero weights for CSR).
-//   - Per weighted node (Conv, Dense) a weight format, "dense" or "csr", by the cost rule below.
-//   - Fusion: a Relu whose input is produced by a Conv, Dense, pooling or Add node, and is read by
-//     nothing else, is applied inside that producer's output loop (the Relu layer reports
-//     FusedInto). Any other Relu runs in place when its input dies at the Relu and is not the
+//   - Per weighted node (Conv, Dense) a weight format, "dense", "csr", "rcsr8" or "rcsr4", by
+//     the cost rule below. LSTM weights are always dense.
+//   - Fusion: BatchNorm is folded into the preceding Conv at import (package model). A Relu
+//     whose input is produced by a Conv, Dense, pooling or Add node, and is read by nothing else,
+//     is applied inside that producer's output loop (the Relu layer reports FusedInto); bias and
+//     activation are part of the same loop. A Conv with dense weights whose output (after its
+//     fused Relu) is read only by a MaxPool with stride >= window in both axes is computed by
+//     the pool (Unlu, arXiv:2007.01348): each pooled output is the maximum over the conv
+//     outputs of its window, computed on the fly, so the conv output is never stored and gets
+//     no buffer (the Conv reports FusedInto, the MaxPool FusedConv; Options.NoConvPoolFusion
+//     turns this off). CSR convolutions are not fused. Any other Relu runs in place when its input dies at the Relu and is not the
 //     graph input; otherwise it writes a new buffer.
 //   - Reshape never copies: its output aliases its input. (The one exception is a Reshape that
 //     would make the caller's read-only input buffer the output buffer; it becomes a copy.)
@@ -29,8 +36,26 @@
 //     overlapping neighbour, within a capacity equal to the lower bound. PeakLiveBytes, the
 //     largest sum of live buffer bytes at any node, is that lower bound; for a chain of layers the
 //     two-sided strategy reaches it exactly (consecutive buffers alternate ends), so
-//     ArenaBytes == PeakLiveBytes.
+//     ArenaBytes == PeakLiveBytes. With branches (skip connections, values read twice) no
+//     placement can beat PeakLiveBytes either, but the heuristics are not proven to reach the
+//     optimum: the bound stated and tested (TestBranchedArenaBound) is that on the branched test
+//     graphs and 213 random branched dense graphs with up to 7 arena buffers the arena equals
+//     the best first-fit placement over all buffer orders (found there to equal the peak too).
+//     An LSTM also gets a scratch buffer (10 H floats) live only at its node.
 //
+// # Kernels
+//
+// Conv and Dense with dense weights store each weight matrix as row panels: rows (output
+// channels within a group) in blocks of 8, then one of 4, then single rows, each block column by
+// column. The inner loop reads one input value and the block's next 8 weights in address order
+// and updates 8 accumulators held in registers (gcc -O2 turns the fixed-length loop into SIMD on
+// x86; a TriCore keeps them in data registers). The convolution is direct (no im2col): per
+// output position the loops run over input channels, kernel rows, and innermost the kernel
+// columns over contiguous input; output rows and columns whose window lies inside the input
+// (oy_lo..oy_hi, ox_lo..ox_hi in the geometry table, computed at generation) skip all bounds
+// work, only the padded border computes valid kernel ranges. Every output is its bias plus its
+// terms added in column order in every kernel (dense, CSR, relative CSR), so the weight format
+// does not change results.
 // Weight format rule: a weight tensor is viewed as a matrix of Rows = output channels (Conv) or
 // outputs (Dense) by Cols = the rest. CSR stores the nonzero values (float32), one column index
 // per value (uint8 when Cols <= 256, uint16 when Cols <= 65536) and Rows+1 row pointers (uint16
@@ -39,12 +64,32 @@
 //	csr_bytes   = nnz*(4 + idx) + (Rows+1)*ptr
 //	dense_bytes = Rows*Cols*4
 //
-// The "auto" format picks CSR when csr_bytes < dense_bytes. Ignoring the row pointers, CSR wins
-// below a density of 4/(4+idx): 80% nonzeros (20% sparsity) with uint8 indices, 66.7% (33.3%
-// sparsity) with uint16 indices; the row pointers move the break-even slightly lower for small
-// matrices (8x32: CSR up to 201 of 256 nonzeros). Biases are always stored dense and counted in
-// the layer's WeightBytes. Options.Format forces one format for all layers, Options.LayerFormats
-// per layer.
+// Relative-index CSR (Deep Compression style, "rcsr8" and "rcsr4") stores for each entry the
+// gap to the previous entry of its row, as gap-1 in a byte or a nibble (two per byte); a gap
+// above 256 (16) is bridged by filler entries of value zero, so E = nnz + fillers entries take
+//
+//	rcsr8_bytes = E*(4 + 1) + (Rows+1)*ptr
+//	rcsr4_bytes = E*4 + ceil(E/2) + (Rows+1)*ptr
+//
+// The "auto" format weighs bytes (ROM) only: it picks the smallest of the four, dense on ties,
+// then csr, rcsr8, rcsr4. Ignoring row pointers and fillers, sparse storage wins below a density
+// of 4/(4+idx): 80% nonzeros with uint8 indices or rcsr8, 66.7% with uint16 indices, 88.9% with
+// rcsr4 (8x32: rcsr4 up to 223 of 256 nonzeros). Relative indexing has no column limit and is
+// usually smallest; absolute CSR wins when gaps are long (many fillers). Biases are always
+// stored dense and counted in the layer's WeightBytes. Options.Format forces one format for all
+// layers, Options.LayerFormats per layer.
+//
+// What the rule does to cycles: it ignores them. The dense kernels are register-blocked and
+// vectorised, the sparse ones are scalar with one index load (and for relative forms a running
+// column sum and, for rcsr4, a nibble extract) per entry, and relative forms also compute the
+// fillers. Measured with callgrind on x86-64 (gcc -O2, bench/peers, 90% magnitude-pruned
+// ae_mlp, 26,424 nonzeros): dense 1.53 instructions per dense MAC; per stored entry csr 7.9,
+// rcsr8 9.9, rcsr4 12.3 (31,707 entries with its fillers). So on that host sparse storage is
+// faster than dense below about 19% (csr), 15% (rcsr8) and 10% (rcsr4) density, and a layer
+// the rule makes sparse between that and the byte break-even trades cycles for ROM (the pruned
+// ae_mlp: auto picks rcsr8 for most layers, 142,624 B and 225,844 Ir, where csr would take 150,880 B and
+// 207,727 Ir). On TriCore, without SIMD, the dense kernel does about one multiply-add per MAC,
+// so the cycle break-even should lie at a higher density; that is not measured here.
 //
 // # Generated files
 //
@@ -58,9 +103,15 @@
 //   - <prefix>.c: the kernels used by this graph (static), per-layer geometry tables, the arena
 //     declared as static float with TCDSE_SECTION_ARENA in front (defaults to nothing; define it
 //     e.g. as a section attribute to place the arena in a chosen DSPR), and the layer sequence.
-//   - <prefix>_weights.c and <prefix>_weights.h: const float weights and biases; CSR layers as
-//     values, column indices and row pointers. Every array carries TCDSE_WEIGHTS_SECTION
-//     (default: nothing) so a TriCore build can place them in PFlash or a scratchpad.
+//   - <prefix>_weights.c and <prefix>_weights.h: const float weights (dense ones as row panels)
+//     and biases; sparse layers as values, column indices or gap codes, and row pointers. The
+//     header selects the memory of the weights (TCDSE_WEIGHTS_IN: TCDSE_MEM_PFLASH, _LMU or
+//     _DSPR) and of the arena (TCDSE_ARENA_IN: _DSPR or _LMU), defaulting to
+//     Options.WeightsMemory and ArenaMemory: HighTec/GCC TriCore builds get section attributes,
+//     TASKING builds a _Pragma("section all ...") around the definitions, with section names
+//     the board's linker script locates (TCDSE_SECNAME_* override them). Every weight array
+//     carries TCDSE_WEIGHTS_SECTION and the arena TCDSE_SECTION_ARENA; defining either directly
+//     overrides the selection. Host builds place nothing.
 //   - test_vectors.h, harness.c: see below.
 //   - Makefile: "make" builds ./harness with CC (gcc) and CFLAGS
 //     (-std=c99 -O2 -Wall -Wextra -Wshadow -Werror); "make tricore" builds harness.elf with

@@ -31,12 +31,12 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 	var w cWriter
 	w.f("%s#include <math.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n", banner)
 	w.f("#include \"%s.h\"\n#include \"%s_weights.h\"\n\n", prefix, prefix)
-	w.f("/* Define TCDSE_SECTION_ARENA (e.g. as a section attribute) to place the arena. */\n")
+	w.f("/* TCDSE_SECTION_ARENA places the arena: see the memory placement in %s_weights.h. */\n", prefix)
 	w.f("#ifndef TCDSE_SECTION_ARENA\n#define TCDSE_SECTION_ARENA\n#endif\n\n")
 	w.WriteString(cTypedefs)
 	needRange := false
 	for _, k := range p.Kernels {
-		if strings.HasPrefix(k, "conv2d") {
+		if strings.Contains(k, "conv2d") {
 			needRange = true
 		}
 	}
@@ -54,7 +54,7 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 	w.f("\n/* Activations: %d bytes, %d buffers, placed by %s (peak live %d bytes). */\n",
 		p.ArenaBytes, len(p.Buffers), p.ArenaStrategy, p.PeakLiveBytes)
 	if p.ArenaBytes > 0 {
-		w.f("TCDSE_SECTION_ARENA static float arena[%d];\n", p.ArenaBytes/floatBytes)
+		w.f("TCDSE_TASKING_ARENA_BEGIN\nTCDSE_SECTION_ARENA static float arena[%d];\nTCDSE_TASKING_END\n", p.ArenaBytes/floatBytes)
 	}
 
 	w.f("\n/* Layer geometry. */\n")
@@ -74,12 +74,16 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 	w.f("\nint %s_run(const float *restrict input, float *restrict output)\n{\n", prefix)
 	w.f("    if (input == NULL || output == NULL) {\n        return -1;\n    }\n")
 	for i, ls := range p.layers {
-		call, err := layerCall(p, prefix, ids[i], ls)
+		call, err := layerCall(p, prefix, ids, i)
 		if err != nil {
 			return nil, err
 		}
 		w.f("    /* %d: %s %s -> %s %s", i, cComment(ls.node.Name), ls.node.Op, ls.plan.OutBuffer, shapeString(ls.outShape))
 		switch {
+		case ls.intoPool != nil:
+			w.f(", computed by %s", cComment(ls.plan.FusedInto))
+		case ls.fusedConv != nil:
+			w.f(", computes %s on the fly", cComment(ls.plan.FusedConv))
 		case ls.fusedAway:
 			w.f(", applied by %s", cComment(ls.plan.FusedInto))
 		case ls.alias:
@@ -115,7 +119,12 @@ func valueExpr(p *Plan, name string) string {
 }
 
 func geometryType(ls *layerState) string {
+	if ls.fusedConv != nil {
+		return "conv_geom_t"
+	}
 	switch ls.node.Op {
+	case model.OpLSTM:
+		return "lstm_geom_t"
 	case model.OpConv:
 		return "conv_geom_t"
 	case model.OpMaxPool, model.OpAvgPool:
@@ -137,12 +146,14 @@ func b2i(b bool) int {
 func geometryInit(ls *layerState) string {
 	n := ls.node
 	switch n.Op {
+	case model.OpLSTM:
+		return lstmGeometryInit(ls)
 	case model.OpConv:
-		ws := n.Weight.Shape
-		g := windowGeometry(n, ls.inShape, ls.outShape, ws[2], ws[3])
-		return fmt.Sprintf("%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d",
-			g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.groups, b2i(ls.fuseRelu))
+		return convGeometryInit(ls, nil, ls.fuseRelu)
 	case model.OpMaxPool, model.OpAvgPool:
+		if c := ls.fusedConv; c != nil {
+			return convGeometryInit(c, ls, c.fuseRelu || ls.fuseRelu)
+		}
 		g := windowGeometry(n, ls.inShape, ls.outShape, n.Attrs.Kernel[0], n.Attrs.Kernel[1])
 		return fmt.Sprintf("%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, 0, 0",
 			g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, b2i(ls.fuseRelu))
@@ -153,9 +164,16 @@ func geometryInit(ls *layerState) string {
 }
 
 // layerCall is the C statement (without ';') that runs a layer, or "" when it emits no code.
-func layerCall(p *Plan, prefix, id string, ls *layerState) (string, error) {
+func layerCall(p *Plan, prefix string, ids []string, i int) (string, error) {
+	ls, id := p.layers[i], ids[i]
 	if ls.plan.Kernel == "" {
 		return "", nil
+	}
+	convID := ""
+	for j, l := range p.layers {
+		if l == ls.fusedConv {
+			convID = ids[j]
+		}
 	}
 	n := ls.node
 	x := valueExpr(p, n.Inputs[0])
@@ -178,6 +196,10 @@ func layerCall(p *Plan, prefix, id string, ls *layerState) (string, error) {
 		}
 		return fmt.Sprintf("k_%s(%s, %s, %s, %s, &geom_%s)", ls.plan.Kernel, x, y, sym.w, orNull(sym.b), id), nil
 	case model.OpMaxPool, model.OpAvgPool:
+		if c := ls.fusedConv; c != nil {
+			sym := layerWeightSymbols(prefix, convID, c)
+			return fmt.Sprintf("k_%s(%s, %s, %s, %s, &geom_%s)", ls.plan.Kernel, valueExpr(p, c.node.Inputs[0]), y, sym.w, orNull(sym.b), id), nil
+		}
 		return fmt.Sprintf("k_%s(%s, %s, &geom_%s)", ls.plan.Kernel, x, y, id), nil
 	case model.OpAdd:
 		return fmt.Sprintf("k_add(%s, %s, %s, %d, %d)", x, valueExpr(p, n.Inputs[1]), y, elems, b2i(ls.fuseRelu)), nil
@@ -191,6 +213,16 @@ func layerCall(p *Plan, prefix, id string, ls *layerState) (string, error) {
 		return fmt.Sprintf("k_softmax(%s, %s, %d, %d)", x, y, elems/last, last), nil
 	case model.OpReshape:
 		return fmt.Sprintf("k_copy(%s, %s, %d)", x, y, elems), nil
+	case model.OpLSTM:
+		sym := layerWeightSymbols(prefix, id, ls)
+		return fmt.Sprintf("k_lstm(%s, %s, %s, %s, %s, %s, %s, %s, &geom_%s)", x, y, sym.w, sym.r, orNull(sym.b),
+			orNull(sym.h0), orNull(sym.c0), valueExpr(p, scratchName(n)), id), nil
+	case model.OpMean:
+		outs, count, err := meanRun(n, ls.inShape)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("k_mean(%s, %s, %d, %d)", x, y, outs, count), nil
 	}
 	return "", fmt.Errorf("codegen: node %q: operator %q has no C kernel", n.Name, n.Op)
 }

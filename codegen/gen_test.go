@@ -112,7 +112,7 @@ func TestGeneratedCodeMatchesReference(t *testing.T) {
 	for _, name := range []string{"convnet", "convnet pruned", "residual", "residual pruned", "mlp", "inplace", "copy", "nasty", "chain"} {
 		g := graphs[name]
 		tv := vectorsFor(t, g, 3)
-		for _, format := range []string{FormatAuto, FormatDense, FormatCSR} {
+		for _, format := range []string{FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4} {
 			if name == "copy" && format != FormatAuto {
 				continue
 			}
@@ -128,7 +128,7 @@ func TestSanitizedBuild(t *testing.T) {
 	cflags := "-std=c99 -O1 -g -Wall -Wextra -Wshadow -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 	for _, g := range []*model.Graph{convNet(1), prune(residualNet(2), 0.8), nastyNet(5), inPlaceNet(4), mlpNet(3)} {
 		tv := vectorsFor(t, g, 2)
-		for _, format := range []string{FormatDense, FormatCSR} {
+		for _, format := range []string{FormatDense, FormatCSR, FormatRCSR4} {
 			out := generate(t, g, Options{Format: format, Vectors: tv, BenchIterations: 2})
 			assertPass(t, g.Name+"/"+format+" (asan+ubsan)", buildAndRun(t, out, cflags), 2, 1e-5)
 		}
@@ -140,13 +140,15 @@ func TestCSRAndDenseAgree(t *testing.T) {
 	for _, g := range []*model.Graph{prune(convNet(11), 0.75), prune(residualNet(12), 0.6)} {
 		tv := vectorsFor(t, g, 4)
 		dense := buildAndRun(t, generate(t, g, Options{Format: FormatDense, Vectors: tv, BenchIterations: 2}), "")
-		csr := buildAndRun(t, generate(t, g, Options{Format: FormatCSR, Vectors: tv, BenchIterations: 2}), "")
 		assertPass(t, g.Name+" dense", dense, 4, 1e-5)
-		assertPass(t, g.Name+" csr", csr, 4, 1e-5)
-		// The CSR kernels add the same nonzero terms in the same order, so the results are
-		// identical, and so are their errors against the same reference.
-		if dense.MaxAbsErr != csr.MaxAbsErr {
-			t.Errorf("%s: dense max_abs_err %g, csr %g; want identical outputs", g.Name, dense.MaxAbsErr, csr.MaxAbsErr)
+		for _, f := range []string{FormatCSR, FormatRCSR8, FormatRCSR4} {
+			sparse := buildAndRun(t, generate(t, g, Options{Format: f, Vectors: tv, BenchIterations: 2}), "")
+			assertPass(t, g.Name+" "+f, sparse, 4, 1e-5)
+			// The sparse kernels add the same nonzero terms in the same order (relative fillers
+			// add exact zeros), so the results are identical, and so are their errors.
+			if dense.MaxAbsErr != sparse.MaxAbsErr {
+				t.Errorf("%s: dense max_abs_err %g, %s %g; want identical outputs", g.Name, dense.MaxAbsErr, f, sparse.MaxAbsErr)
+			}
 		}
 	}
 }

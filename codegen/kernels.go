@@ -17,6 +17,12 @@ const cTypedefs = `typedef struct {
     int32_t pt, pl;         /* top and left padding */
     int32_t groups;
     int32_t relu;           /* nonzero: apply max(x, 0) to the outputs */
+    int32_t oy_lo, oy_hi;   /* output rows whose kernel window lies inside the input */
+    int32_t ox_lo, ox_hi;   /* output columns whose kernel window lies inside the input */
+    int32_t ph, pw;         /* stored (pooled) output height, width */
+    int32_t pkh, pkw;       /* max-pool window over the conv outputs (1 x 1: no pooling) */
+    int32_t psh, psw;       /* max-pool strides */
+    int32_t ppt, ppl;       /* max-pool top and left padding */
 } conv_geom_t;
 
 typedef struct {
@@ -37,44 +43,6 @@ typedef struct {
 `
 
 var cKernels = map[string]string{
-	"conv2d": `/* Direct convolution, dense weights [m][c/groups][kh][kw]. Taps that fall into the padding
- * are skipped by computing the valid kernel rows and columns once per output position. */
-static void k_conv2d(const float *restrict x, float *restrict y,
-                     const float *restrict w, const float *restrict b,
-                     const conv_geom_t *restrict g)
-{
-    const int32_t cpg = g->c / g->groups;
-    const int32_t mpg = g->m / g->groups;
-    const int32_t khw = g->kh * g->kw;
-    for (int32_t m = 0; m < g->m; ++m) {
-        const float *restrict wm = w + (size_t)m * (size_t)(cpg * khw);
-        const float *restrict xg = x + (size_t)(m / mpg) * (size_t)(cpg * g->h * g->w);
-        float *restrict ym = y + (size_t)m * (size_t)(g->oh * g->ow);
-        const float bias = (b != NULL) ? b[m] : 0.0f;
-        for (int32_t oy = 0; oy < g->oh; ++oy) {
-            const int32_t iy0 = oy * g->sh - g->pt;
-            const int32_t ky0 = range_lo(iy0, g->dh), ky1 = range_hi(iy0, g->dh, g->h, g->kh);
-            for (int32_t ox = 0; ox < g->ow; ++ox) {
-                const int32_t ix0 = ox * g->sw - g->pl;
-                const int32_t kx0 = range_lo(ix0, g->dw), kx1 = range_hi(ix0, g->dw, g->w, g->kw);
-                float acc = bias;
-                for (int32_t ci = 0; ci < cpg; ++ci) {
-                    const float *restrict xc = xg + (size_t)ci * (size_t)(g->h * g->w);
-                    const float *restrict wc = wm + (size_t)ci * (size_t)khw;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int32_t row = (iy0 + ky * g->dh) * g->w + ix0;
-                        const float *restrict wr = wc + ky * g->kw;
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            acc += wr[kx] * xc[row + kx * g->dw];
-                        }
-                    }
-                }
-                ym[oy * g->ow + ox] = (g->relu != 0 && acc < 0.0f) ? 0.0f : acc;
-            }
-        }
-    }
-}
-`,
 	"valid_range": `/* First index o >= 0 with o * s + off >= 0. */
 static int32_t range_lo(int32_t off, int32_t s)
 {
@@ -93,10 +61,11 @@ static int32_t range_hi(int32_t off, int32_t s, int32_t n, int32_t on)
     return (hi < on) ? hi : on;
 }
 `,
-	"conv2d_csr": `/* Convolution with CSR weights: row m = output channel, column = (ci * kh + ky) * kw + kx.
+	"conv2d_csr": `/* Convolution with sparse (CSR or relative-index CSR) weights: row m = output channel,
+ * column = (ci * kh + ky) * kw + kx.
  * Each stored weight is scattered over the output positions it touches, in column order, so
  * every output accumulates the same terms in the same order as k_conv2d. */
-static void k_conv2d_csr_SUFFIX(const float *restrict x, float *restrict y,
+static void k_conv2d_SUFFIX(const float *restrict x, float *restrict y,
                                 const float *restrict val, const IDX_T *restrict col,
                                 const PTR_T *restrict rowptr, const float *restrict b,
                                 const conv_geom_t *restrict g)
@@ -110,11 +79,12 @@ static void k_conv2d_csr_SUFFIX(const float *restrict x, float *restrict y,
         float *restrict ym = y + (size_t)m * (size_t)plane;
         const float bias = (b != NULL) ? b[m] : 0.0f;
         const int32_t end = (int32_t)rowptr[m + 1];
+        @COLINIT@
         for (int32_t i = 0; i < plane; ++i) {
             ym[i] = bias;
         }
         for (int32_t j = (int32_t)rowptr[m]; j < end; ++j) {
-            const int32_t c = (int32_t)col[j];
+            @COLSTEP@
             const int32_t ci = c / khw;
             const int32_t ky = (c - ci * khw) / g->kw;
             const int32_t kx = c - ci * khw - ky * g->kw;
@@ -142,23 +112,8 @@ static void k_conv2d_csr_SUFFIX(const float *restrict x, float *restrict y,
     }
 }
 `,
-	"dense": `/* y = W x + b with dense W [n][k]. */
-static void k_dense(const float *restrict x, float *restrict y,
-                    const float *restrict w, const float *restrict b,
-                    const dense_geom_t *restrict g)
-{
-    for (int32_t n = 0; n < g->n; ++n) {
-        const float *restrict wn = w + (size_t)n * (size_t)g->k;
-        float acc = (b != NULL) ? b[n] : 0.0f;
-        for (int32_t k = 0; k < g->k; ++k) {
-            acc += wn[k] * x[k];
-        }
-        y[n] = (g->relu != 0 && acc < 0.0f) ? 0.0f : acc;
-    }
-}
-`,
-	"dense_csr": `/* y = W x + b with W in CSR form (row n = output n). */
-static void k_dense_csr_SUFFIX(const float *restrict x, float *restrict y,
+	"dense_csr": `/* y = W x + b with W in CSR or relative-index CSR form (row n = output n). */
+static void k_dense_SUFFIX(const float *restrict x, float *restrict y,
                                const float *restrict val, const IDX_T *restrict col,
                                const PTR_T *restrict rowptr, const float *restrict b,
                                const dense_geom_t *restrict g)
@@ -166,8 +121,10 @@ static void k_dense_csr_SUFFIX(const float *restrict x, float *restrict y,
     for (int32_t n = 0; n < g->n; ++n) {
         const int32_t end = (int32_t)rowptr[n + 1];
         float acc = (b != NULL) ? b[n] : 0.0f;
+        @COLINIT@
         for (int32_t j = (int32_t)rowptr[n]; j < end; ++j) {
-            acc += val[j] * x[col[j]];
+            @COLSTEP@
+            acc += val[j] * x[c];
         }
         y[n] = (g->relu != 0 && acc < 0.0f) ? 0.0f : acc;
     }
@@ -289,15 +246,36 @@ static void k_copy(const float *restrict x, float *restrict y, int32_t n)
 `,
 }
 
-// kernelSource returns the C source of a kernel variant name such as "dense_csr_u8_u16".
+// Column decoding of the sparse kernels: absolute indices, or relative gaps (gap - 1 stored in
+// a byte or in a nibble, low nibble first) accumulated from column -1 at the start of a row.
+const (
+	colAbsoluteStep = "const int32_t c = (int32_t)col[j];"
+	colRelInit      = "int32_t c = -1;"
+	colRel8Step     = "c += (int32_t)col[j] + 1;"
+	colRel4Step     = "c += (int32_t)((col[j >> 1] >> (4 * (j & 1))) & 15u) + 1;"
+)
+
+// kernelSource returns the C source of a kernel variant name such as "dense_csr_u8_u16" or
+// "conv2d_rcsr4_u16".
 func kernelSource(name string) (string, bool) {
-	for _, base := range []string{"conv2d_csr", "dense_csr"} {
-		if suffix, ok := strings.CutPrefix(name, base+"_"); ok {
+	for _, base := range []string{"conv2d", "dense"} {
+		if suffix, ok := strings.CutPrefix(name, base+"_csr_"); ok {
 			idx, ptr, found := strings.Cut(suffix, "_")
 			if !found {
 				return "", false
 			}
-			return strings.NewReplacer("SUFFIX", suffix, "IDX_T", cTypeOfSuffix(idx), "PTR_T", cTypeOfSuffix(ptr)).Replace(cKernels[base]), true
+			return strings.NewReplacer("SUFFIX", "csr_"+suffix, "IDX_T", cTypeOfSuffix(idx), "PTR_T", cTypeOfSuffix(ptr),
+				"@COLINIT@", "/* absolute column indices */", "@COLSTEP@", colAbsoluteStep).Replace(cKernels[base+"_csr"]), true
+		}
+		for bits, step := range map[string]string{"4": colRel4Step, "8": colRel8Step} {
+			if ptr, ok := strings.CutPrefix(name, base+"_rcsr"+bits+"_"); ok {
+				tmpl := cKernels[base+"_csr"]
+				if special, ok := cKernels[base+"_rcsr"+bits]; ok {
+					tmpl = special
+				}
+				return strings.NewReplacer("SUFFIX", "rcsr"+bits+"_"+ptr, "IDX_T", "uint8_t", "PTR_T", cTypeOfSuffix(ptr),
+					"@COLINIT@", colRelInit, "@COLSTEP@", step).Replace(tmpl), true
+			}
 		}
 	}
 	src, ok := cKernels[name]

@@ -35,6 +35,17 @@ func planLayer(n *model.Node, shapes map[string][]int, opts Options) (*layerStat
 		lp.Ops = outElems
 	case model.OpReshape:
 		lp.Kind = KindReshape
+	case model.OpLSTM:
+		if err := planLSTM(ls); err != nil {
+			return nil, err
+		}
+		return ls, nil
+	case model.OpMean:
+		lp.Kind = KindReduce
+		if _, _, err := meanRun(n, ls.inShape); err != nil {
+			return nil, err
+		}
+		lp.Ops, _ = model.NumElements(ls.inShape)
 	default:
 		return nil, fmt.Errorf("codegen: node %q: operator %q has no C kernel", n.Name, n.Op)
 	}
@@ -79,34 +90,60 @@ func planWeights(ls *layerState, opts Options) error {
 	if csrErr == nil {
 		lp.CSRWeightBytes = csr + biasBytes
 	}
+	rel8 := relEntries(n.Weight, rows, 8)
+	rel4 := relEntries(n.Weight, rows, 4)
+	lp.RCSR8WeightBytes = relBytes(rows, rel8, 8) + biasBytes
+	lp.RCSR4WeightBytes = relBytes(rows, rel4, 4) + biasBytes
 	format := opts.formatFor(n.Name)
 	if format == FormatAuto {
+		// The cost rule weighs bytes only: the smallest format wins, dense on ties, then
+		// CSR, then the relative forms (see the package doc for what this does to cycles).
 		format = FormatDense
-		if csrErr == nil && lp.CSRWeightBytes < lp.DenseWeightBytes {
-			format = FormatCSR
+		best := lp.DenseWeightBytes
+		for _, c := range []struct {
+			format string
+			bytes  int
+			ok     bool
+		}{{FormatCSR, lp.CSRWeightBytes, csrErr == nil}, {FormatRCSR8, lp.RCSR8WeightBytes, true}, {FormatRCSR4, lp.RCSR4WeightBytes, true}} {
+			if c.ok && c.bytes < best {
+				format, best = c.format, c.bytes
+			}
 		}
 	}
-	if format == FormatCSR {
+	var err error
+	switch format {
+	case FormatCSR:
 		if csrErr != nil {
 			return fmt.Errorf("codegen: node %q (%s): cannot store weights as CSR: %v", n.Name, n.Op, csrErr)
 		}
-		m, err := encodeCSR(n.Weight, rows)
-		if err != nil {
-			return fmt.Errorf("codegen: node %q (%s): %v", n.Name, n.Op, err)
-		}
-		ls.csr = m
-		lp.IndexBytes, lp.RowPtrBytes = m.idxBytes, m.ptrBytes
+		ls.csr, err = encodeCSR(n.Weight, rows)
 		lp.WeightBytes = lp.CSRWeightBytes
-	} else {
+	case FormatRCSR8:
+		ls.csr, err = encodeRelative(n.Weight, rows, 8)
+		lp.WeightBytes = lp.RCSR8WeightBytes
+	case FormatRCSR4:
+		ls.csr, err = encodeRelative(n.Weight, rows, 4)
+		lp.WeightBytes = lp.RCSR4WeightBytes
+	default:
 		lp.WeightBytes = lp.DenseWeightBytes
+	}
+	if err != nil {
+		return fmt.Errorf("codegen: node %q (%s): %v", n.Name, n.Op, err)
+	}
+	if m := ls.csr; m != nil {
+		lp.IndexBytes, lp.RowPtrBytes, lp.StoredEntries = m.idxBytes, m.ptrBytes, len(m.values)
+		if m.relBits != 0 {
+			lp.IndexBytes = 0
+			lp.RelIndexBits = m.relBits
+		}
 	}
 	lp.Format = format
 
 	if n.Op == model.OpDense {
 		lp.MACs = rows * cols
 		lp.EffectiveMACs = lp.MACs
-		if format == FormatCSR {
-			lp.EffectiveMACs = nnz
+		if ls.csr != nil {
+			lp.EffectiveMACs = len(ls.csr.values)
 		}
 		return nil
 	}
@@ -114,16 +151,12 @@ func planWeights(ls *layerState, opts Options) error {
 	g := windowGeometry(n, ls.inShape, ls.outShape, w[2], w[3])
 	lp.MACs = w[0] * w[1] * g.taps()
 	lp.EffectiveMACs = lp.MACs
-	if format == FormatCSR {
+	if ls.csr != nil {
 		eff := 0
 		kk := w[2] * w[3]
-		for r := 0; r < rows; r++ {
-			for c := 0; c < cols; c++ {
-				if n.Weight.Data[r*cols+c] != 0 {
-					k := c % kk
-					eff += g.validY[k/w[3]] * g.validX[k%w[3]]
-				}
-			}
+		for _, c := range ls.csr.colIdx {
+			k := c % kk
+			eff += g.validY[k/w[3]] * g.validX[k%w[3]]
 		}
 		lp.EffectiveMACs = eff
 	}
@@ -218,20 +251,25 @@ func decideFusion(layers []*layerState, graphOutput string) {
 // kernelName returns the C kernel variant a layer calls, or "" when it emits no code.
 func kernelName(ls *layerState) string {
 	switch {
-	case ls.fusedAway || ls.alias:
+	case ls.fusedAway || ls.alias || ls.intoPool != nil:
 		return ""
+	case ls.fusedConv != nil:
+		return kernelName(ls.fusedConv.withoutPool())
 	case ls.copy:
 		return "copy"
 	}
 	switch ls.node.Op {
 	case model.OpConv:
 		if ls.csr != nil {
-			return "conv2d_csr_" + ls.csr.kernelSuffix()
+			return "conv2d_" + ls.csr.kernelSuffix()
+		}
+		if isDepthwise(ls.node, ls.inShape[0]) {
+			return "dwconv2d"
 		}
 		return "conv2d"
 	case model.OpDense:
 		if ls.csr != nil {
-			return "dense_csr_" + ls.csr.kernelSuffix()
+			return "dense_" + ls.csr.kernelSuffix()
 		}
 		return "dense"
 	case model.OpMaxPool:
@@ -247,6 +285,10 @@ func kernelName(ls *layerState) string {
 		return "relu"
 	case model.OpSoftmax:
 		return "softmax"
+	case model.OpMean:
+		return "mean"
+	case model.OpLSTM:
+		return "lstm"
 	}
 	return ""
 }

@@ -11,9 +11,11 @@ import (
 
 // Weight formats.
 const (
-	FormatAuto  = "auto"  // per layer, whichever of dense and CSR takes fewer bytes
+	FormatAuto  = "auto"  // per layer, whichever format takes fewest bytes
 	FormatDense = "dense" // row-major float32
-	FormatCSR   = "csr"   // compressed sparse rows
+	FormatCSR   = "csr"   // compressed sparse rows, absolute uint8/uint16 column indices
+	FormatRCSR8 = "rcsr8" // compressed sparse rows, 8-bit relative indices (gaps)
+	FormatRCSR4 = "rcsr4" // compressed sparse rows, 4-bit relative indices (gaps)
 )
 
 // Defaults applied by Options when a field is zero.
@@ -30,7 +32,7 @@ type Options struct {
 	// Empty means DefaultPrefix.
 	Prefix string
 	// Format is the weight format of every Conv and Dense layer: FormatAuto (empty means auto),
-	// FormatDense or FormatCSR.
+	// FormatDense, FormatCSR, FormatRCSR8 or FormatRCSR4.
 	Format string
 	// LayerFormats overrides Format for individual nodes, keyed by node name.
 	LayerFormats map[string]string
@@ -43,6 +45,15 @@ type Options struct {
 	// BenchIterations is how many timed inferences the harness runs. Zero means
 	// DefaultBenchIterations.
 	BenchIterations int
+	// WeightsMemory is the default placement of the weights on TriCore: MemoryPFlash (empty
+	// means PFlash), MemoryLMU or MemoryDSPR. ArenaMemory that of the arena: MemoryDSPR (empty
+	// means DSPR) or MemoryLMU. The build selects otherwise with TCDSE_WEIGHTS_IN and
+	// TCDSE_ARENA_IN (see <prefix>_weights.h).
+	WeightsMemory string
+	ArenaMemory   string
+	// NoConvPoolFusion stores every conv output instead of computing a following
+	// non-overlapping MaxPool on the fly (for comparisons; fusion is the default).
+	NoConvPoolFusion bool
 }
 
 // TestVectors holds inputs and the outputs the Go interpreter computed for them.
@@ -77,6 +88,18 @@ func (o Options) withDefaults() (Options, error) {
 			return o, fmt.Errorf("codegen: Options.LayerFormats[%q]: %w", name, err)
 		}
 	}
+	if o.WeightsMemory == "" {
+		o.WeightsMemory = MemoryPFlash
+	}
+	if o.ArenaMemory == "" {
+		o.ArenaMemory = MemoryDSPR
+	}
+	if err := checkMemory("WeightsMemory", o.WeightsMemory, MemoryPFlash, MemoryLMU, MemoryDSPR); err != nil {
+		return o, err
+	}
+	if err := checkMemory("ArenaMemory", o.ArenaMemory, MemoryDSPR, MemoryLMU); err != nil {
+		return o, err
+	}
 	if o.Tolerance == 0 {
 		o.Tolerance = DefaultTolerance
 	}
@@ -94,10 +117,10 @@ func (o Options) withDefaults() (Options, error) {
 
 func checkFormat(f string) error {
 	switch f {
-	case FormatAuto, FormatDense, FormatCSR:
+	case FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4:
 		return nil
 	}
-	return fmt.Errorf("unknown weight format %q (want %q, %q or %q)", f, FormatAuto, FormatDense, FormatCSR)
+	return fmt.Errorf("unknown weight format %q (want %q, %q, %q, %q or %q)", f, FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4)
 }
 
 // formatFor returns the requested format of a node.

@@ -17,7 +17,7 @@ import (
 
 // GeneratorVersion identifies the code generator in banners and manifests; it changes whenever
 // the generated code for the same inputs changes.
-const GeneratorVersion = "tcdse-codegen/1"
+const GeneratorVersion = "tcdse-codegen/2"
 
 // File is one generated file.
 type File struct {
@@ -40,8 +40,11 @@ type Manifest struct {
 	Graph       string `json:"graph"`
 	ModelSHA256 string `json:"model_sha256"`
 	// WeightsSHA256 is the sha256 of <prefix>_weights.c.
-	WeightsSHA256 string  `json:"weights_sha256"`
-	Format        string  `json:"format"`
+	WeightsSHA256 string `json:"weights_sha256"`
+	Format        string `json:"format"`
+	// WeightsMemory and ArenaMemory are the default TriCore placements.
+	WeightsMemory string  `json:"weights_memory"`
+	ArenaMemory   string  `json:"arena_memory"`
 	Tolerance     float64 `json:"tolerance"`
 	Vectors       int     `json:"vectors"`
 	Iterations    int     `json:"iterations"`
@@ -86,7 +89,7 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 		return nil, err
 	}
 	files[prefix+".c"] = src
-	files[prefix+"_weights.h"], files[prefix+"_weights.c"] = emitWeights(p, prefix, ids, banner)
+	files[prefix+"_weights.h"], files[prefix+"_weights.c"] = emitWeights(p, prefix, ids, banner, o)
 	files["test_vectors.h"] = emitTestVectors(p, prefix, o.Vectors, count, banner)
 	files["harness.c"] = emitHarness(prefix, o.Tolerance, o.BenchIterations, banner)
 	files["Makefile"] = emitMakefile(prefix)
@@ -94,7 +97,7 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 	m := Manifest{
 		Generator: GeneratorVersion, Prefix: prefix, Graph: g.Name, ModelSHA256: modelHash,
 		WeightsSHA256: sha256Hex(files[prefix+"_weights.c"]),
-		Format:        o.Format, Tolerance: o.Tolerance, Vectors: count, Iterations: o.BenchIterations,
+		Format:        o.Format, WeightsMemory: o.WeightsMemory, ArenaMemory: o.ArenaMemory, Tolerance: o.Tolerance, Vectors: count, Iterations: o.BenchIterations,
 		ROMBytes: p.WeightBytes + p.CodeBytesEstimate, RAMBytes: p.ArenaBytes + p.IOBytes,
 		Plan: p, Files: map[string]string{},
 	}

@@ -82,7 +82,7 @@ type LayerPlan struct {
 	Node   string   `json:"node"`
 	Op     string   `json:"op"`
 	Kind   string   `json:"kind"`
-	Format string   `json:"format,omitempty"` // "dense" or "csr" for Conv and Dense
+	Format string   `json:"format,omitempty"` // "dense", "csr", "rcsr8" or "rcsr4" for Conv and Dense
 	Inputs []string `json:"inputs"`
 	Output string   `json:"output"`
 	// OutShape is the per-sample output shape; Outputs its element count.
@@ -105,18 +105,27 @@ type LayerPlan struct {
 	WeightBytes      int `json:"weight_bytes"`
 	DenseWeightBytes int `json:"dense_weight_bytes,omitempty"`
 	CSRWeightBytes   int `json:"csr_weight_bytes,omitempty"`
-	IndexBytes       int `json:"index_bytes,omitempty"`   // CSR column index width
-	RowPtrBytes      int `json:"row_ptr_bytes,omitempty"` // CSR row pointer width
+	RCSR8WeightBytes int `json:"rcsr8_weight_bytes,omitempty"`
+	RCSR4WeightBytes int `json:"rcsr4_weight_bytes,omitempty"`
+	IndexBytes       int `json:"index_bytes,omitempty"`    // CSR column index width
+	RelIndexBits     int `json:"rel_index_bits,omitempty"` // relative CSR gap width: 4 or 8
+	RowPtrBytes      int `json:"row_ptr_bytes,omitempty"`  // sparse row pointer width
+	// StoredEntries counts the sparse values stored, relative-index fillers included.
+	StoredEntries int `json:"stored_entries,omitempty"`
 	// Where the output lives: OutBuffer is "arena", "input" or "output"; OutOffset the byte
 	// offset in it; OutBytes the output size.
 	OutBuffer string `json:"out_buffer"`
 	OutOffset int    `json:"out_offset"`
 	OutBytes  int    `json:"out_bytes"`
 	// FusedRelu: this layer applies the following Relu in its output loop. FusedInto: this
-	// Relu emits no code because the named producer applies it. InPlace: this Relu overwrites its
+	// Relu emits no code because the named producer applies it, or this Conv (and its fused Relu)
+	// emits no code because the named MaxPool computes it. InPlace: this Relu overwrites its
 	// input. Alias: this Reshape emits no code and shares its input's buffer.
 	FusedRelu bool   `json:"fused_relu,omitempty"`
 	FusedInto string `json:"fused_into,omitempty"`
+	// FusedConv: this MaxPool computes the named Conv (and its ReLU) on the fly; the conv
+	// output is never stored.
+	FusedConv string `json:"fused_conv,omitempty"`
 	InPlace   bool   `json:"in_place,omitempty"`
 	Alias     bool   `json:"alias,omitempty"`
 	// Kernel is the C kernel variant the layer calls, empty when it emits no code.
@@ -151,6 +160,8 @@ type layerState struct {
 	alias     bool // a Reshape sharing its input's buffer
 	copy      bool // a Reshape copying input to output
 	csr       *csrMatrix
+	intoPool  *layerState // a Conv computed by this MaxPool's fused kernel
+	fusedConv *layerState // a MaxPool that computes this Conv on the fly
 }
 
 // PlanGraph validates g (on a shallow copy; g is not modified) and plans code generation for
@@ -198,7 +209,19 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 	p.Output = ioPlan(h.Outputs[0].Name, h.Shapes[h.Outputs[0].Name])
 	p.IOBytes = p.Input.Bytes + p.Output.Bytes
 
+	consts := map[string]bool{}
+	for _, c := range h.Consts {
+		consts[c.Name] = true
+	}
 	for _, n := range h.Nodes {
+		for _, in := range n.Inputs {
+			if consts[in] {
+				return nil, fmt.Errorf("codegen: node %q (%s): constant operand %q has no C kernel yet", n.Name, n.Op, in)
+			}
+		}
+		if n.Op == model.OpAdd && !model.EqualShapes(h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]]) {
+			return nil, fmt.Errorf("codegen: node %q (Add): broadcasting %v + %v has no C kernel yet", n.Name, h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]])
+		}
 		ls, err := planLayer(n, h.Shapes, opts)
 		if err != nil {
 			return nil, err
@@ -206,6 +229,9 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		p.layers = append(p.layers, ls)
 	}
 	decideFusion(p.layers, p.Output.Name)
+	if !opts.NoConvPoolFusion {
+		decideConvPool(p.layers, p.Output.Name)
+	}
 	if err := planMemory(p, &h); err != nil {
 		return nil, err
 	}
@@ -224,6 +250,9 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		p.EffectiveMACs += ls.plan.EffectiveMACs
 		p.Params += ls.plan.Params
 		p.NNZ += ls.plan.NNZ
+	}
+	if kernels["lstm"] {
+		kernels["dense"] = true // k_lstm calls k_dense
 	}
 	for k := range kernels {
 		p.Kernels = append(p.Kernels, k)

@@ -151,11 +151,30 @@ func layerByNode(t *testing.T, p *Plan, node string) LayerPlan {
 
 func TestFusionInPlaceAndAliases(t *testing.T) {
 	p := mustPlan(t, convNet(1), Options{})
-	if l := layerByNode(t, p, "r1"); l.FusedInto != "c1" || l.Kernel != "" {
-		t.Errorf("r1: FusedInto %q kernel %q, want fused into c1 with no kernel", l.FusedInto, l.Kernel)
+	// c1 -> r1 -> p1 (2x2 stride 2): the pool computes conv and ReLU on the fly.
+	if l := layerByNode(t, p, "r1"); l.FusedInto != "p1" || l.Kernel != "" {
+		t.Errorf("r1: FusedInto %q kernel %q, want fused into p1 with no kernel", l.FusedInto, l.Kernel)
 	}
-	if l := layerByNode(t, p, "c1"); !l.FusedRelu || l.Kind != KindConv {
-		t.Errorf("c1: FusedRelu %v kind %q", l.FusedRelu, l.Kind)
+	if l := layerByNode(t, p, "c1"); !l.FusedRelu || l.Kind != KindConv || l.FusedInto != "p1" || l.Kernel != "" || l.OutBuffer != "none" {
+		t.Errorf("c1: FusedRelu %v kind %q FusedInto %q kernel %q buffer %q", l.FusedRelu, l.Kind, l.FusedInto, l.Kernel, l.OutBuffer)
+	}
+	if l := layerByNode(t, p, "p1"); l.FusedConv != "c1" || l.Kernel != "conv2d" || l.OutBuffer != BufferArena {
+		t.Errorf("p1: FusedConv %q kernel %q buffer %q, want the conv2d kernel computing c1", l.FusedConv, l.Kernel, l.OutBuffer)
+	}
+	for _, b := range p.Buffers {
+		for _, v := range b.Values {
+			if v == "c1" || v == "r1" {
+				t.Errorf("fused conv output %q has an arena buffer %+v", v, b)
+			}
+		}
+	}
+	// The overlapping 3x3 stride-2 average pool after c2 is not fused.
+	if l := layerByNode(t, p, "c2"); l.FusedInto != "" || l.Kernel != "conv2d" {
+		t.Errorf("c2: FusedInto %q kernel %q, want its own conv2d call", l.FusedInto, l.Kernel)
+	}
+	q := mustPlan(t, convNet(1), Options{NoConvPoolFusion: true})
+	if l := layerByNode(t, q, "r1"); l.FusedInto != "c1" || q.ArenaBytes <= p.ArenaBytes {
+		t.Errorf("without fusion: r1 FusedInto %q, arena %d (fused %d); want fused into c1 and a larger arena", l.FusedInto, q.ArenaBytes, p.ArenaBytes)
 	}
 	flat, pool := layerByNode(t, p, "flat"), layerByNode(t, p, "p2")
 	if !flat.Alias || flat.Kernel != "" || flat.OutOffset != pool.OutOffset || flat.OutBuffer != BufferArena {
@@ -215,33 +234,57 @@ func denseWithNNZ(rows, cols, nnz int) *model.Graph {
 	return graph("fc", "x", []int{cols}, "y", n)
 }
 
+// denseAt is a one-row-per-pattern dense graph whose weights are zero except at the given
+// (row, column) positions.
+func denseAt(rows, cols int, at [][2]int) *model.Graph {
+	n := denseNode(rand.New(rand.NewSource(1)), "fc", "x", "y", rows, cols, true)
+	for i := range n.Weight.Data {
+		n.Weight.Data[i] = 0
+	}
+	for k, rc := range at {
+		n.Weight.Data[rc[0]*cols+rc[1]] = 0.25 + float32(k)
+	}
+	return graph("fc", "x", []int{cols}, "y", n)
+}
+
 func TestWeightFormatBreakEven(t *testing.T) {
 	cases := []struct {
-		rows, cols, nnz int
-		want            string
-		idx, ptr        int
+		name    string
+		g       *model.Graph
+		want    string
+		entries int // stored entries of the chosen sparse format
 	}{
-		// 8x32: dense 1024 B; CSR 5*nnz + 9*2 (uint8 index, uint16 row pointers).
-		{8, 32, 201, FormatCSR, 1, 2},   // 1023 < 1024
-		{8, 32, 202, FormatDense, 1, 2}, // 1028
-		// 2x300: dense 2400 B; CSR 6*nnz + 3*2 (uint16 index).
-		{2, 300, 398, FormatCSR, 2, 2},   // 2394
-		{2, 300, 399, FormatDense, 2, 2}, // 2400, not smaller
-		{4, 16, 0, FormatCSR, 1, 2},
+		// 8x32: dense 1024 B + 32 B bias. With no gap above 16, rcsr4 stores
+		// 4.5 B per nonzero (rounded up) + 9 uint16 row pointers: 223 -> 1022 B, 224 -> 1026 B.
+		{"rcsr4 just below", denseWithNNZ(8, 32, 223), FormatRCSR4, 223},
+		{"dense at rcsr4 break-even", denseWithNNZ(8, 32, 224), FormatDense, 0},
+		{"full matrix", denseWithNNZ(8, 32, 256), FormatDense, 0},
+		// Gaps of 100 need 6 fillers each in 4 bits: csr (3*5 + 2*2 = 19 B) ties rcsr8
+		// (3*4 + 3 + 4 = 19 B) and wins the tie.
+		{"csr on tie with rcsr8", denseAt(1, 256, [][2]int{{0, 0}, {0, 100}, {0, 200}}), FormatCSR, 3},
+		// 1000 columns need uint16 absolute indices (5*6 + 4 = 34 B); 8-bit gaps of 200 fit
+		// (5*5 + 4 = 29 B).
+		{"rcsr8 over wide csr", denseAt(1, 1000, [][2]int{{0, 0}, {0, 200}, {0, 400}, {0, 600}, {0, 800}}), FormatRCSR8, 5},
+		{"empty", denseWithNNZ(4, 16, 0), FormatCSR, 0},
 	}
 	for _, c := range cases {
-		g := denseWithNNZ(c.rows, c.cols, c.nnz)
-		p := mustPlan(t, g, Options{})
+		p := mustPlan(t, c.g, Options{})
 		l := p.Layers[0]
-		wantCSR := c.nnz*(4+c.idx) + (c.rows+1)*c.ptr + c.rows*4
-		if l.Format != c.want || l.NNZ != c.nnz || l.CSRWeightBytes != wantCSR || l.DenseWeightBytes != (c.rows*c.cols+c.rows)*4 {
-			t.Errorf("%dx%d nnz %d: format %s nnz %d csr %d dense %d; want %s csr %d", c.rows, c.cols, c.nnz, l.Format, l.NNZ, l.CSRWeightBytes, l.DenseWeightBytes, c.want, wantCSR)
+		rows, cols := l.Rows, l.Cols
+		csr, err := csrBytes(rows, cols, l.NNZ)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if c.want == FormatCSR && (l.IndexBytes != c.idx || l.RowPtrBytes != c.ptr || l.WeightBytes != wantCSR || l.EffectiveMACs != c.nnz) {
-			t.Errorf("%dx%d nnz %d: index %d ptr %d weight bytes %d effective MACs %d", c.rows, c.cols, c.nnz, l.IndexBytes, l.RowPtrBytes, l.WeightBytes, l.EffectiveMACs)
+		bias := rows * 4
+		if l.Format != c.want || l.CSRWeightBytes != csr+bias || l.DenseWeightBytes != (rows*cols+rows)*4 {
+			t.Errorf("%s: format %s csr %d dense %d; want %s csr %d", c.name, l.Format, l.CSRWeightBytes, l.DenseWeightBytes, c.want, csr+bias)
 		}
-		if p.WeightBytes != l.WeightBytes || p.DenseWeightBytes != l.DenseWeightBytes {
-			t.Errorf("plan totals %d/%d, layer %d/%d", p.WeightBytes, p.DenseWeightBytes, l.WeightBytes, l.DenseWeightBytes)
+		best := min(l.DenseWeightBytes, l.CSRWeightBytes, l.RCSR8WeightBytes, l.RCSR4WeightBytes)
+		if l.WeightBytes != best || p.WeightBytes != l.WeightBytes {
+			t.Errorf("%s: chose %d B (plan %d), smallest of dense %d csr %d rcsr8 %d rcsr4 %d is %d", c.name, l.WeightBytes, p.WeightBytes, l.DenseWeightBytes, l.CSRWeightBytes, l.RCSR8WeightBytes, l.RCSR4WeightBytes, best)
+		}
+		if c.want != FormatDense && (l.StoredEntries != c.entries || l.EffectiveMACs != c.entries) {
+			t.Errorf("%s: stored entries %d, effective MACs %d; want %d", c.name, l.StoredEntries, l.EffectiveMACs, c.entries)
 		}
 	}
 	if idx, ptr, err := csrIndexBytes(40000, 70000); err != nil || idx != 2 || ptr != 4 {
@@ -249,6 +292,55 @@ func TestWeightFormatBreakEven(t *testing.T) {
 	}
 	if _, _, err := csrIndexBytes(70000, 10); err == nil {
 		t.Error("csrIndexBytes accepted 70000 columns")
+	}
+}
+
+// TestRelativeEncoding decodes the gap codes back to columns, checks the fillers and the
+// nibble packing.
+func TestRelativeEncoding(t *testing.T) {
+	g := denseAt(3, 300, [][2]int{{0, 0}, {0, 16}, {0, 17}, {0, 299}, {2, 40}})
+	w := g.Nodes[0].Weight
+	for _, bits := range []int{4, 8} {
+		m, err := encodeRelative(w, 3, bits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(m.values) != relEntries(w, 3, bits) {
+			t.Errorf("%d bits: %d entries, relEntries %d", bits, len(m.values), relEntries(w, 3, bits))
+		}
+		real := 0
+		for r := 0; r < 3; r++ {
+			c := -1
+			for j := m.rowPtr[r]; j < m.rowPtr[r+1]; j++ {
+				code := m.gapCodes[j]
+				if code < 0 || code >= 1<<bits {
+					t.Fatalf("%d bits: code %d out of range", bits, code)
+				}
+				if bits == 4 {
+					packed := m.packedGapCodes()
+					if got := (packed[j/2] >> (4 * (j % 2))) & 15; got != code {
+						t.Fatalf("nibble %d: packed %d, code %d", j, got, code)
+					}
+				}
+				c += code + 1
+				if c != m.colIdx[j] || m.values[j] != w.Data[r*300+c] {
+					t.Fatalf("%d bits row %d entry %d: column %d (stored %d) value %g, weight %g", bits, r, j, c, m.colIdx[j], m.values[j], w.Data[r*300+c])
+				}
+				if m.values[j] != 0 {
+					real++
+				}
+			}
+		}
+		if real != 5 {
+			t.Errorf("%d bits: %d real entries, want 5", bits, real)
+		}
+	}
+	// Row 0 in 4 bits: 0, 16 (gap 16 fits), 17, then 299 needs fillers at 33, 49, ..., 289.
+	if n := relEntries(w, 3, 4); n != 4+17+3 {
+		t.Errorf("4-bit entries %d, want %d", n, 4+17+3)
+	}
+	if n := relEntries(w, 3, 8); n != 5+1 {
+		t.Errorf("8-bit entries %d, want 6 (one filler for the gap of 282)", n)
 	}
 }
 
@@ -318,7 +410,7 @@ func TestPlanErrors(t *testing.T) {
 	nan.Nodes[3].Weight.Data[5] = float32(math.NaN())
 	wide := graph("wide", "x", []int{70000}, "y", denseNode(rand.New(rand.NewSource(1)), "very wide", "x", "y", 1, 70000, false))
 	bad := convNet(1)
-	bad.Nodes[2].Op = "LSTM"
+	bad.Nodes[2].Op = "NoSuchOperator"
 	cases := []struct {
 		name string
 		g    *model.Graph
@@ -380,5 +472,23 @@ func TestPlanTotals(t *testing.T) {
 	}
 	if p.CodeBytesEstimate <= 0 || p.IOBytes != (3*12*12+10)*4 {
 		t.Errorf("code estimate %d, IO bytes %d", p.CodeBytesEstimate, p.IOBytes)
+	}
+}
+
+func TestPlanRejectsConstantsAndBroadcasting(t *testing.T) {
+	bias := model.NewTensor(4, 1, 1)
+	g := &model.Graph{
+		Name:    "bcast",
+		Inputs:  []model.Value{{Name: "x", Shape: []int{4, 3, 3}}},
+		Outputs: []model.Value{{Name: "y"}},
+		Consts:  []model.Const{{Name: "b", Tensor: bias}},
+		Nodes:   []*model.Node{{Name: "plus b", Op: model.OpAdd, Inputs: []string{"x", "b"}, Outputs: []string{"y"}}},
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := PlanGraph(g, Options{})
+	if err == nil || !strings.Contains(err.Error(), `"plus b"`) || !strings.Contains(err.Error(), "constant") {
+		t.Errorf("constant operand: err = %v, want an error naming the node and the constant", err)
 	}
 }

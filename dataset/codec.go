@@ -49,5 +49,8 @@ func UnmarshalDataset(data []byte) (*Dataset, error) {
 	if d.Labels != nil && len(d.Labels) != d.Len() {
 		return nil, fmt.Errorf("decoding dataset %q: %d labels for %d samples", d.Name, len(d.Labels), d.Len())
 	}
+	if err := d.checkGroups(); err != nil {
+		return nil, fmt.Errorf("decoding dataset: %w", err)
+	}
 	return &d, nil
 }

@@ -9,11 +9,17 @@ import (
 // Dataset is a set of N samples: inputs X with shape [N, ...] (the per-sample part matches the
 // model's input), and for supervised metrics either class Labels (len N) or regression Targets
 // with shape [N, ...].
+//
+// Groups, when set (len N), says which source item each sample came from, for example the file
+// a sliding window was cut from (see SlidingWindows); GroupNames names the items. Metrics that
+// score items rather than samples (anomaly) average over a group's samples.
 type Dataset struct {
-	Name    string
-	X       *model.Tensor
-	Labels  []int
-	Targets *model.Tensor
+	Name       string
+	X          *model.Tensor
+	Labels     []int
+	Targets    *model.Tensor
+	Groups     []int
+	GroupNames []string
 }
 
 // Len returns the number of samples.
@@ -44,6 +50,10 @@ func (d *Dataset) Batch(from, to int) (*Dataset, error) {
 	}
 	if d.Targets != nil {
 		b.Targets = slice(d.Targets, from, to)
+	}
+	if d.Groups != nil {
+		b.Groups = append([]int(nil), d.Groups[from:to]...)
+		b.GroupNames = append([]string(nil), d.GroupNames...)
 	}
 	return b, nil
 }

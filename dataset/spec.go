@@ -19,6 +19,15 @@ import (
 // regression targets from the .npy file Labels. Format "npz" reads arrays XKey (default "x") and
 // YKey (default "y"; it may be absent from the archive when YKey is not set) from the archive
 // Path. Normalize applies to the inputs of every format.
+//
+// Format "csv" reads the numeric table Path (see CSVOptions): Columns are the features (names or
+// 0-based indices; default every other column), LabelColumn the class labels, TargetColumns the
+// regression targets, Header "yes", "no" or "auto", Shape the per-sample shape of the features.
+//
+// Format "bin" reads headerless little-endian samples (see RawOptions) from the file or directory
+// Path: DType float32, int8 or uint8, Shape the per-sample shape (e.g. [49, 10, 1]) or Window and
+// Stride to cut each file into sliding windows (ad01: 640 and 128), Scale and ZeroPoint to
+// dequantize integers, and Labels an EEMBC y_labels.csv naming each file's label.
 type Spec struct {
 	Format    string    `json:"format" yaml:"format"`
 	Images    string    `json:"images,omitempty" yaml:"images,omitempty"`
@@ -28,6 +37,17 @@ type Spec struct {
 	YKey      string    `json:"y_key,omitempty" yaml:"y_key,omitempty"`
 	Limit     int       `json:"limit,omitempty" yaml:"limit,omitempty"`
 	Normalize Normalize `json:"normalize,omitzero" yaml:"normalize,omitempty"`
+
+	Header        string   `json:"header,omitempty" yaml:"header,omitempty"`
+	Columns       []string `json:"columns,omitempty" yaml:"columns,omitempty"`
+	LabelColumn   string   `json:"label_column,omitempty" yaml:"label_column,omitempty"`
+	TargetColumns []string `json:"target_columns,omitempty" yaml:"target_columns,omitempty"`
+	DType         string   `json:"dtype,omitempty" yaml:"dtype,omitempty"`
+	Shape         []int    `json:"shape,omitempty" yaml:"shape,omitempty"`
+	Window        int      `json:"window,omitempty" yaml:"window,omitempty"`
+	Stride        int      `json:"stride,omitempty" yaml:"stride,omitempty"`
+	Scale         float64  `json:"scale,omitempty" yaml:"scale,omitempty"`
+	ZeroPoint     int      `json:"zero_point,omitempty" yaml:"zero_point,omitempty"`
 }
 
 // WithBase returns a copy of s whose relative file names are taken relative to dir (the
@@ -45,6 +65,9 @@ func (s Spec) WithBase(dir string) Spec {
 func Load(spec Spec) (*Dataset, error) {
 	if spec.Limit < 0 {
 		return nil, fmt.Errorf("dataset spec: limit %d is negative", spec.Limit)
+	}
+	if err := spec.checkFormatFields(); err != nil {
+		return nil, err
 	}
 	var (
 		ds  *Dataset
@@ -66,8 +89,24 @@ func Load(spec Spec) (*Dataset, error) {
 			return nil, fmt.Errorf("dataset spec: format npz needs path")
 		}
 		ds, err = loadNPZSpec(spec)
+	case "csv":
+		if spec.Path == "" {
+			return nil, fmt.Errorf("dataset spec: format csv needs path")
+		}
+		ds, err = LoadCSV(spec.Path, CSVOptions{
+			Header: spec.Header, Columns: spec.Columns, LabelColumn: spec.LabelColumn,
+			TargetColumns: spec.TargetColumns, Shape: spec.Shape, Limit: spec.Limit, Normalize: spec.Normalize,
+		})
+	case "bin":
+		if spec.Path == "" {
+			return nil, fmt.Errorf("dataset spec: format bin needs path (a file or a directory of .bin files)")
+		}
+		ds, err = LoadRaw(spec.Path, RawOptions{
+			DType: spec.DType, Shape: spec.Shape, Window: spec.Window, Stride: spec.Stride, Scale: spec.Scale,
+			ZeroPoint: spec.ZeroPoint, Labels: spec.Labels, Limit: spec.Limit, Normalize: spec.Normalize,
+		})
 	default:
-		return nil, fmt.Errorf("dataset spec: unknown format %q (want mnist, npy or npz)", spec.Format)
+		return nil, fmt.Errorf("dataset spec: unknown format %q (want mnist, npy, npz, csv or bin)", spec.Format)
 	}
 	if err != nil {
 		return nil, err

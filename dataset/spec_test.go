@@ -3,6 +3,7 @@ package dataset
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -95,14 +96,14 @@ normalize: {scale: 0.5, mean: 1, std: 2}
 	if err := yaml.Unmarshal([]byte(doc), &y); err != nil {
 		t.Fatal(err)
 	}
-	if y != want {
+	if !reflect.DeepEqual(y, want) {
 		t.Errorf("YAML: %+v, want %+v", y, want)
 	}
 	var j Spec
 	if err := json.Unmarshal([]byte(`{"format":"npz","path":"data/set.npz","x_key":"inputs","y_key":"labels","limit":50,"normalize":{"scale":0.5,"mean":1,"std":2}}`), &j); err != nil {
 		t.Fatal(err)
 	}
-	if j != want {
+	if !reflect.DeepEqual(j, want) {
 		t.Errorf("JSON: %+v, want %+v", j, want)
 	}
 	out, _ := json.Marshal(Spec{Format: "mnist", Images: "i", Labels: "l"})

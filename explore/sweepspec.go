@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -34,6 +35,10 @@ type SweepSpec struct {
 	Concurrency int           `json:"concurrency,omitempty" yaml:"concurrency"`
 	Batch       int           `json:"batch,omitempty" yaml:"batch"`
 	Vectors     int           `json:"vectors,omitempty" yaml:"vectors"`
+	CostModel   string        `json:"cost_model,omitempty" yaml:"cost_model"` // calibrated cost model file (tcdse calibrate --out); empty: built-in
+
+	// FineTune, when set, fine-tunes the model after every GWP step (see FineTuneSpec).
+	FineTune *FineTuneSpec `json:"finetune,omitempty" yaml:"finetune"`
 }
 
 // ThresholdSpec is the sensitivity threshold: exactly one of Relative (a fraction of the
@@ -185,6 +190,9 @@ func (s SweepSpec) Validate() error {
 	if s.Target == "" {
 		bad("target", "missing, e.g. tc387:cpu2")
 	}
+	if ext := strings.ToLower(filepath.Ext(s.CostModel)); s.CostModel != "" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
+		bad("cost_model", "%q: want the .json (or .yaml) file written by tcdse calibrate --out", s.CostModel)
+	}
 	if s.Out == "" {
 		bad("out", "missing: the directory that receives front.json, front.csv and the C code")
 	}
@@ -200,6 +208,7 @@ func (s SweepSpec) Validate() error {
 	if s.Generate.Max < 0 || s.Generate.Max > 100 {
 		bad("generate.max", "%d is outside [0, 100]", s.Generate.Max)
 	}
+	errs = append(errs, s.FineTune.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

@@ -38,13 +38,16 @@ type Core struct {
 
 // Derivative is one TC3xx device.
 type Derivative struct {
-	Name   string   `json:"name" yaml:"name"`     // lower case, e.g. "tc387"
-	Series string   `json:"series" yaml:"series"` // e.g. "TC38x"
-	CPUs   []Core   `json:"cpus" yaml:"cpus"`
-	PFlash Amount   `json:"pflash_bytes" yaml:"pflash_bytes"` // program flash, all banks
-	DFlash Amount   `json:"dflash_bytes" yaml:"dflash_bytes"` // data flash (EEPROM emulation)
-	LMU    Amount   `json:"lmu_bytes" yaml:"lmu_bytes"`       // shared LMU RAM (without DLMU)
-	Notes  []string `json:"notes,omitempty" yaml:"notes,omitempty"`
+	Name   string `json:"name" yaml:"name"`     // lower case, e.g. "tc387"
+	Series string `json:"series" yaml:"series"` // e.g. "TC38x"
+	CPUs   []Core `json:"cpus" yaml:"cpus"`
+	PFlash Amount `json:"pflash_bytes" yaml:"pflash_bytes"` // program flash, all banks
+	DFlash Amount `json:"dflash_bytes" yaml:"dflash_bytes"` // data flash (EEPROM emulation)
+	LMU    Amount `json:"lmu_bytes" yaml:"lmu_bytes"`       // shared LMU RAM (without DLMU)
+	// PFlashRead is the PFlash array read of one 256-bit line in CPU cycles at the cores'
+	// clock: the flash wait states the start-up code programs plus the ECC cycle.
+	PFlashRead Amount   `json:"pflash_read_cycles" yaml:"pflash_read_cycles"`
+	Notes      []string `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
 // Core returns the named core (e.g. "cpu2"), case-insensitively.
@@ -65,23 +68,13 @@ func (d Derivative) coreNames() []string {
 	return names
 }
 
-// Placement says where the weight arrays live.
-type Placement string
-
-const (
-	// WeightsInPFlash leaves the weights in program flash (read through the data cache); the
-	// default.
-	WeightsInPFlash Placement = "pflash"
-	// WeightsInDSPR copies the weights into the core's DSPR at start-up: no flash wait states,
-	// but they count against the DSPR.
-	WeightsInDSPR Placement = "dspr"
-)
-
-// Target is one core of one derivative and where the model's weights are placed.
+// Target is one core of one derivative, with where the model's weights and activations are
+// placed (empty means WeightsInPFlash and ActivationsInDSPR).
 type Target struct {
-	Derivative Derivative `json:"derivative"`
-	Core       Core       `json:"core"`
-	Weights    Placement  `json:"weights"`
+	Derivative  Derivative          `json:"derivative"`
+	Core        Core                `json:"core"`
+	Weights     Placement           `json:"weights"`
+	Activations ActivationPlacement `json:"activations,omitempty"`
 }
 
 // String returns the "derivative:core" name.
@@ -104,7 +97,8 @@ func DefaultCatalog() *Catalog {
 }
 
 // Add registers a derivative, replacing one of the same name. It checks that the derivative
-// has a name, at least one core, unique core names, and positive clock, DSPR and PFlash.
+// has a name, at least one core, unique core names, positive clock, DSPR and PFlash, and no
+// negative size.
 func (c *Catalog) Add(d Derivative) error {
 	d.Name = strings.ToLower(strings.TrimSpace(d.Name))
 	if d.Name == "" || strings.Contains(d.Name, ":") {
@@ -116,6 +110,14 @@ func (c *Catalog) Add(d Derivative) error {
 	if d.PFlash.Value <= 0 {
 		return fmt.Errorf("tc3xx: derivative %s: PFlash size %d must be positive", d.Name, d.PFlash.Value)
 	}
+	for _, f := range []struct {
+		field string
+		a     Amount
+	}{{"dflash_bytes", d.DFlash}, {"lmu_bytes", d.LMU}, {"pflash_read_cycles", d.PFlashRead}} {
+		if f.a.Value < 0 {
+			return fmt.Errorf("tc3xx: derivative %s: %s %d is negative", d.Name, f.field, f.a.Value)
+		}
+	}
 	seen := map[string]bool{}
 	for _, core := range d.CPUs {
 		key := strings.ToLower(core.Name)
@@ -125,6 +127,14 @@ func (c *Catalog) Add(d Derivative) error {
 		seen[key] = true
 		if core.Clock.Value <= 0 || core.DSPR.Value <= 0 {
 			return fmt.Errorf("tc3xx: %s:%s: clock %d Hz and DSPR %d bytes must be positive", d.Name, core.Name, core.Clock.Value, core.DSPR.Value)
+		}
+		for _, f := range []struct {
+			field string
+			a     Amount
+		}{{"pspr_bytes", core.PSPR}, {"dlmu_bytes", core.DLMU}, {"dcache_bytes", core.DCache}, {"pcache_bytes", core.PCache}} {
+			if f.a.Value < 0 {
+				return fmt.Errorf("tc3xx: %s:%s: %s %d is negative", d.Name, core.Name, f.field, f.a.Value)
+			}
 		}
 	}
 	d.CPUs = append([]Core(nil), d.CPUs...)
@@ -143,10 +153,23 @@ func (c *Catalog) Derivatives() []string {
 	return names
 }
 
-// Derivative returns a derivative by name (case-insensitive).
+// Derivative returns a derivative by name (case-insensitive). A series name such as "tc38x"
+// also finds the series' derivative when the catalog holds exactly one of that series.
 func (c *Catalog) Derivative(name string) (Derivative, bool) {
-	d, ok := c.derivatives[strings.ToLower(strings.TrimSpace(name))]
-	return d, ok
+	key := strings.ToLower(strings.TrimSpace(name))
+	if d, ok := c.derivatives[key]; ok {
+		return d, true
+	}
+	var found []Derivative
+	for _, d := range c.derivatives {
+		if strings.EqualFold(d.Series, key) {
+			found = append(found, d)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return Derivative{}, false
 }
 
 // Lookup parses "derivative:core" (case-insensitive, e.g. "tc387:cpu2") and returns that
@@ -165,7 +188,7 @@ func (c *Catalog) Lookup(spec string) (Target, error) {
 	if !ok {
 		return Target{}, fmt.Errorf("tc3xx: target %q: %s has no core %q; its cores: %s", spec, d.Name, cname, strings.Join(d.coreNames(), ", "))
 	}
-	return Target{Derivative: d, Core: core, Weights: WeightsInPFlash}, nil
+	return Target{Derivative: d, Core: core, Weights: WeightsInPFlash, Activations: ActivationsInDSPR}, nil
 }
 
 // Lookup is DefaultCatalog().Lookup.

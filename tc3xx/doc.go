@@ -1,52 +1,73 @@
 // Package tc3xx describes Infineon AURIX TC3xx microcontrollers (a catalog of derivatives and
 // their cores) and estimates what a generated model costs on one core: cycles, time, ROM, RAM,
-// and whether it fits.
+// where its weights and activations should live, and whether it fits. docs/cost-model.md is
+// the user-facing description; this comment is the reference for the formulas.
 //
 // # Catalog
 //
 // A [Target] is one core of one derivative, named "derivative:core" (e.g. "tc387:cpu2") and
-// found with [Lookup] or [Catalog.Lookup]. Every size and clock in the catalog is an [Amount]
-// that records whether the figure is documented (with its source) or assumed. The catalog is a
-// value ([DefaultCatalog] returns a fresh copy); [Catalog.Add] registers further derivatives
-// (TC32x…TC39x) or replaces one, which is also how file-based overrides will be applied.
+// found with [Lookup] or [Catalog.Lookup]; a series name ("tc38x:cpu2") finds the series'
+// only derivative. The built-in catalog holds one derivative per TC3xx series (TC32x TC327,
+// TC33x TC337, TC35x TC357, TC36x TC367, TC37x TC377, TC38x TC387, TC39x TC397). Every size,
+// clock and flash read time is an [Amount] that records whether it is documented (with its
+// source) or assumed (and why). [Catalog.LoadFile] adds or overrides derivatives from a YAML
+// file (for example a TC4x), validating every entry and field.
+//
+// # Placement
+//
+// Weights live in PFlash read through the data cache ([WeightsInPFlash], the default), in
+// PFlash without the cache ([WeightsInPFlashUncached]), copied to the LMU ([WeightsInLMU]) or
+// to the core's DSPR ([WeightsInDSPR]); activations (arena and I/O buffers) in the core's
+// DSPR ([ActivationsInDSPR]) or DLMU ([ActivationsInDLMU]). [Place] estimates every
+// combination and picks the cheapest that fits; the others carry the reason in numbers
+// ("RAM 193.5 KB (...) > DSPR of CPU2 96.0 KB (98304 B)").
 //
 // # Cost model
 //
 // [Estimate] takes the graph, the codegen.Plan for the design point and a target. ROM and RAM
 // come from the plan itself, so the estimate and the generated manifest agree byte for byte:
 //
-//	ROM = plan.WeightBytes + plan.CodeBytesEstimate          (weights and code in PFlash)
-//	RAM = plan.ArenaBytes + plan.IOBytes                      (activations and I/O buffers in DSPR)
-//	      + plan.WeightBytes when Target.Weights is WeightsInDSPR
-//	Fits = RAM <= DSPR of the core and ROM <= PFlash of the derivative
+//	ROM = plan.WeightBytes + plan.CodeBytesEstimate
+//	RAM = plan.ArenaBytes + plan.IOBytes (+ plan.WeightBytes with weights in DSPR or LMU)
 //
-// The stack and the context save areas are not counted.
+// Cycles are summed per layer. Each layer's rule counts how often it incurs each parameter
+// of the core's table ([TC162P]); cycles = Σ value·count + fixed, where fixed is the PFlash
+// array reads (lines × the derivative's pflash_read_cycles). With E = EffectiveMACs,
+// O = output elements, R = weight rows, Z = stored nonzeros, P = pooling window taps, Cg the
+// input channels per group, kH the kernel height, oH the output height, and mac = mac_q8 for
+// int8 layers (which also pay O·requant):
 //
-// Cycles are summed per layer from the layer's kernel class, weight format and weight placement,
-// using the parameters of one table per core architecture ([TC162P]; every entry names its
-// basis). With E = EffectiveMACs, O = output elements, R = weight rows, Z = stored nonzeros,
-// W = weight bytes in the chosen format, L = line_bytes, and P = the valid window taps of a
-// pooling layer (plan Ops):
-//
-//	conv, dense weights:  E·mac + O·Cg·kH·loop + O·output + lines·line_fill + call
-//	conv, CSR weights:    E·scatter_mac + Z·csr_conv_decode + Z·oH·loop + O·output
-//	                      + lines·line_fill + call
-//	dense, dense weights: E·mac + O·output + lines·line_fill + call
-//	dense, CSR weights:   E·(mac + csr_index) + R·csr_row + O·output + lines·line_fill + call
-//	pool:                 P·pool_tap + O·output + call
+//	conv, dense weights:  E·mac + O·Cg·kH·loop + O·output + call
+//	conv, CSR weights:    E·scatter_mac + Z·csr_conv_decode + Z·oH·loop + O·output + call
+//	dense, dense weights: E·mac + O·output + call
+//	dense, CSR weights:   E·(mac + csr_index) + R·csr_row + O·output + call
+//	recurrent:            E·mac + gates·gate_act + O·output + call
+//	pool, reduce:         P·pool_tap + O·output + call (P = elements read)
 //	add / relu / copy:    O·elementwise | O·relu | O·copy, + call
 //	softmax:              O·(softmax_exp + softmax_elem) + call
 //	alias reshape, relu fused into its producer: 0
 //
-// where Cg is the number of input channels per group and kH the kernel height, so O·Cg·kH
-// counts the innermost-loop entries of the dense convolution, and oH is the output height. lines is the number of line fills from PFlash:
-// W/L when the weights are read once per inference (dense layers, CSR layers, and dense
-// convolutions whose per-output-channel weight slice fits the core's data cache), and E·4/L
-// when a dense convolution's slice does not fit and every pass misses. Weights in DSPR cost no
-// line fills. TimeUS = Cycles / clock.
+// Sparse formats other than CSR (relative-index variants) are costed with the CSR rules; a
+// convolution that a fused pooling kernel computes on the fly keeps its MACs but has no call.
 //
-// The parameter values are first estimates from the TC1.6.2P pipeline structure (one load/store
-// pipeline beside the integer/FPU pipeline, pipelined single-precision FPU) and typical PFlash
-// behaviour; they are meant to rank design points and must be calibrated against CCNT
-// measurements from the board (the harness reports cycles_per_inference on TriCore).
+// plus the memory traffic of the placement, in lines of line_bytes (32) bytes. Weight lines
+// W are the layer's weight bytes / 32, or E·4/32 for a dense convolution whose per-output-
+// channel slice does not fit the data cache (it is evicted between output positions):
+//
+//	pflash:    W·pflash_line + W·pflash_read_cycles (fixed)
+//	pflash_nc: words·pflash_nc_word + W·pflash_read_cycles (fixed)
+//	lmu:       W·lmu_line
+//	dspr:      0
+//	activations in dlmu: (input lines · re-reads + output lines)·dlmu_line
+//
+// TimeUS = Cycles / clock.
+//
+// # Calibration
+//
+// Because the estimate is linear in the parameters, [Calibrate] fits them to board
+// measurements ([Measurement]: counts and measured cycles, per layer or per model) by least
+// squares on relative errors, with a weak pull to the prior values and non-negativity, and
+// reports the error and its spread before and after. [ParseMeasurements] and
+// [ResolveMeasurements] read the JSON Lines files boards produce; [LoadCostModel] reads a
+// calibrated model back, and [EstimateWith] uses it.
 package tc3xx

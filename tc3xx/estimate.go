@@ -3,32 +3,46 @@ package tc3xx
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/model"
 )
 
-// Cost is the estimate for one design point on one target.
+// Cost is the estimate for one design point on one target and placement.
 type Cost struct {
-	Target string  `json:"target"`
-	Cycles int64   `json:"cycles"`
-	TimeUS float64 `json:"time_us"`
-	// ROMBytes = WeightBytes + CodeBytes; RAMBytes = ArenaBytes + IOBytes (+ WeightBytes when
-	// the weights are placed in DSPR).
+	Target      string              `json:"target"`
+	Weights     Placement           `json:"weights"`
+	Activations ActivationPlacement `json:"activations"`
+	Cycles      int64               `json:"cycles"`
+	TimeUS      float64             `json:"time_us"`
+	// ROMBytes = WeightBytes + CodeBytes (the weights' initial image stays in PFlash whatever
+	// the placement). RAMBytes = ArenaBytes + IOBytes, plus WeightBytes when the weights are
+	// copied into a RAM (DSPR or LMU).
 	ROMBytes    int64 `json:"rom_bytes"`
 	RAMBytes    int64 `json:"ram_bytes"`
 	WeightBytes int64 `json:"weight_bytes"`
 	CodeBytes   int64 `json:"code_bytes"`
 	ArenaBytes  int64 `json:"arena_bytes"`
 	IOBytes     int64 `json:"io_bytes"`
-	// RAMLimit is the core's DSPR, ROMLimit the derivative's PFlash.
+	// RAMLimit is the size of the memory holding the activations (the core's DSPR or DLMU),
+	// ROMLimit the derivative's PFlash.
 	RAMLimit int64 `json:"ram_limit"`
 	ROMLimit int64 `json:"rom_limit"`
-	Fits     bool  `json:"fits"`
+	// Memories lists the use of every memory the placement touches.
+	Memories []MemoryUse `json:"memories"`
+	Fits     bool        `json:"fits"`
 	// Reason says why the design point does not fit, with the numbers; empty when it fits.
 	Reason string      `json:"reason,omitempty"`
 	Layers []LayerCost `json:"layers"`
+}
+
+// MemoryUse is how many bytes of one memory a placement uses, and its size.
+type MemoryUse struct {
+	Memory string `json:"memory"` // e.g. "DSPR of CPU2", "LMU of TC387", "PFlash of TC387"
+	Used   int64  `json:"used"`
+	Limit  int64  `json:"limit"`
 }
 
 // LayerCost is the cycle estimate of one layer, split by cause.
@@ -36,16 +50,22 @@ type LayerCost struct {
 	Node   string `json:"node"`
 	Kind   string `json:"kind"`
 	Format string `json:"format,omitempty"`
+	DType  string `json:"dtype,omitempty"`
 	Cycles int64  `json:"cycles"`
 	// Compute covers MACs, window taps and elementwise work; Index the CSR bookkeeping; Memory
-	// the PFlash line fills; Overhead the call, loop and per-output costs.
+	// the weight and activation traffic from memories slower than the DSPR; Overhead the call,
+	// loop, per-output and requantization costs.
 	Compute  float64 `json:"compute"`
 	Index    float64 `json:"index"`
 	Memory   float64 `json:"memory"`
 	Overhead float64 `json:"overhead"`
+	// Counts says how often the layer incurs each cost parameter; Fixed are the cycles that
+	// come from the catalog (PFlash array reads). Cycles = Σ value·count + Fixed, rounded.
+	Counts map[string]float64 `json:"counts,omitempty"`
+	Fixed  float64            `json:"fixed,omitempty"`
 }
 
-// Estimate estimates the plan of graph g on target t with the cost model of t's core
+// Estimate estimates the plan of graph g on target t with the built-in cost model of t's core
 // architecture. The plan must have been made for g (same nodes in the same order).
 func Estimate(g *model.Graph, plan *codegen.Plan, t Target) (Cost, error) {
 	m, err := CostModelFor(t.Core.Arch)
@@ -55,10 +75,13 @@ func Estimate(g *model.Graph, plan *codegen.Plan, t Target) (Cost, error) {
 	return EstimateWith(m, g, plan, t)
 }
 
-// EstimateWith is Estimate with an explicit cost model (for calibration experiments).
+// EstimateWith is Estimate with an explicit cost model (a calibrated one, or one for
+// experiments). The model's architecture must be the core's.
 func EstimateWith(m CostModel, g *model.Graph, plan *codegen.Plan, t Target) (Cost, error) {
-	p, err := m.resolve()
-	if err != nil {
+	if t.Core.Arch != "" && m.Arch != t.Core.Arch {
+		return Cost{}, fmt.Errorf("tc3xx: cost model for %s used on %s, whose core is a %s", m.Arch, t, t.Core.Arch)
+	}
+	if err := m.Validate(); err != nil {
 		return Cost{}, err
 	}
 	if g == nil || plan == nil {
@@ -70,56 +93,108 @@ func EstimateWith(m CostModel, g *model.Graph, plan *codegen.Plan, t Target) (Co
 	if t.Core.Clock.Value <= 0 || t.Core.DSPR.Value <= 0 {
 		return Cost{}, fmt.Errorf("tc3xx: target %s has no clock or DSPR size", t)
 	}
-	weights := t.Weights
-	if weights == "" {
-		weights = WeightsInPFlash
+	t = t.withDefaults()
+	if err := t.Weights.check(); err != nil {
+		return Cost{}, fmt.Errorf("tc3xx: target %s: %v", t, err)
 	}
-	if weights != WeightsInPFlash && weights != WeightsInDSPR {
-		return Cost{}, fmt.Errorf("tc3xx: target %s: unknown weight placement %q (want %q or %q)", t, weights, WeightsInPFlash, WeightsInDSPR)
+	if err := t.Activations.check(); err != nil {
+		return Cost{}, fmt.Errorf("tc3xx: target %s: %v", t, err)
 	}
 	c := Cost{
 		Target:      t.String(),
+		Weights:     t.Weights,
+		Activations: t.Activations,
 		WeightBytes: int64(plan.WeightBytes),
 		CodeBytes:   int64(plan.CodeBytesEstimate),
 		ArenaBytes:  int64(plan.ArenaBytes),
 		IOBytes:     int64(plan.IOBytes),
-		RAMLimit:    t.Core.DSPR.Value,
 		ROMLimit:    t.Derivative.PFlash.Value,
 	}
 	c.ROMBytes = c.WeightBytes + c.CodeBytes
 	c.RAMBytes = c.ArenaBytes + c.IOBytes
-	if weights == WeightsInDSPR {
+	if t.Weights == WeightsInDSPR || t.Weights == WeightsInLMU {
 		c.RAMBytes += c.WeightBytes
 	}
+	valueBytes := map[string]int{plan.Input.Name: plan.Input.Bytes}
+	for _, l := range plan.Layers {
+		valueBytes[l.Output] = l.OutBytes
+	}
+	lineBytes, _ := m.Param("line_bytes")
 	for i, l := range plan.Layers {
 		n := g.Nodes[i]
 		if n.Name != l.Node || string(n.Op) != l.Op {
 			return Cost{}, fmt.Errorf("tc3xx: plan layer %d is %q (%s) but graph node %d is %q (%s)", i, l.Node, l.Op, i, n.Name, n.Op)
 		}
-		lc, err := layerCost(p, n, l, t, weights)
+		inBytes := 0
+		for _, in := range l.Inputs {
+			inBytes += valueBytes[in]
+		}
+		lc, err := layerCounts(n, l, t, lineBytes, inBytes)
 		if err != nil {
 			return Cost{}, err
 		}
+		price(m, &lc)
 		c.Layers = append(c.Layers, lc)
 		c.Cycles += lc.Cycles
 	}
 	c.TimeUS = float64(c.Cycles) / (float64(t.Core.Clock.Value) / 1e6)
-	c.Fits, c.Reason = fits(c, t, weights)
+	c.Memories, c.RAMLimit = memories(c, t)
+	c.Fits, c.Reason = fits(c, t)
 	return c, nil
 }
 
-func layerCost(p costParams, n *model.Node, l codegen.LayerPlan, t Target, weights Placement) (LayerCost, error) {
-	lc := LayerCost{Node: l.Node, Kind: l.Kind, Format: l.Format}
-	if l.Kernel == "" { // alias reshape or relu fused into its producer
+// price turns a layer's counts into cycles with the model's values.
+func price(m CostModel, lc *LayerCost) {
+	lc.Compute, lc.Index, lc.Memory, lc.Overhead = 0, 0, lc.Fixed, 0
+	for _, name := range sortedKeys(lc.Counts) {
+		v, _ := m.Param(name)
+		cyc := v * lc.Counts[name]
+		switch m.category(name) {
+		case Compute:
+			lc.Compute += cyc
+		case Index:
+			lc.Index += cyc
+		case Memory:
+			lc.Memory += cyc
+		default:
+			lc.Overhead += cyc
+		}
+	}
+	lc.Cycles = int64(math.Round(lc.Compute + lc.Index + lc.Memory + lc.Overhead))
+}
+
+// layerCounts says how often layer l incurs each cost parameter on target t (see the package
+// documentation for the formulas). inBytes is the size of the layer's inputs.
+func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64, inBytes int) (LayerCost, error) {
+	lc := LayerCost{Node: l.Node, Kind: l.Kind, Format: l.Format, DType: "float32", Counts: map[string]float64{}}
+	fused := l.Kernel == "" // emits no code of its own
+	if fused && l.Kind != codegen.KindConv && l.Kind != codegen.KindDense && l.Kind != KindRecurrent {
+		lc.Counts = nil // alias reshape, or relu fused into its producer
 		return lc, nil
+	}
+	add := func(name string, v float64) {
+		if v != 0 {
+			lc.Counts[name] += v
+		}
+	}
+	quantized := n.Attrs.Quant != nil
+	mac := "mac"
+	if quantized {
+		lc.DType, mac = "int8", "mac_q8"
 	}
 	out := float64(l.Outputs)
 	eff := float64(l.EffectiveMACs)
-	lines := 0.0
-	if weights == WeightsInPFlash && l.WeightBytes > 0 {
-		lines = math.Ceil(float64(l.WeightBytes) / p.lineBytes)
+	weightLines := 0.0 // lines of weights read from a memory other than the DSPR
+	if l.WeightBytes > 0 {
+		weightLines = math.Ceil(float64(l.WeightBytes) / lineBytes)
 	}
-	lc.Overhead = p.call
+	inReads := 1.0 // how often the inputs are streamed (activation traffic in the DLMU)
+	if !fused {
+		add("call", 1) // a conv computed inside a fused pooling kernel has no call of its own
+	}
+	// Any format other than dense is a sparse row format (CSR and its variants): stored
+	// entries are walked with an index each.
+	sparse := l.Format != "" && l.Format != codegen.FormatDense
 	switch l.Kind {
 	case codegen.KindConv:
 		if n.Weight == nil || len(n.Weight.Shape) != 4 || len(l.OutShape) != 3 {
@@ -127,59 +202,151 @@ func layerCost(p costParams, n *model.Node, l codegen.LayerPlan, t Target, weigh
 		}
 		kh := float64(n.Weight.Shape[2])
 		cpg := float64(n.Weight.Shape[1])
-		if l.Format == codegen.FormatCSR {
-			lc.Compute = eff * p.scatterMAC
-			lc.Index = float64(l.NNZ)*p.csrConvDecode + float64(l.NNZ*l.OutShape[1])*p.loop
-			lc.Overhead += out * p.output // bias initialisation and the ReLU pass, half each
+		if groups := n.Attrs.Group; groups > 1 && n.Weight.Shape[1] == 1 && groups == n.Weight.Shape[0] {
+			lc.Kind = KindDepthwise
+		}
+		if sparse {
+			add("scatter_mac", eff)
+			add("csr_conv_decode", float64(l.NNZ))
+			add("loop", float64(l.NNZ*l.OutShape[1]))
+			add("output", out) // bias initialisation and the ReLU pass, half each
 		} else {
-			lc.Compute = eff * p.mac
-			lc.Overhead += out*cpg*kh*p.loop + out*p.output
-			if slice := float64(l.Cols * 4); weights == WeightsInPFlash && slice > float64(t.Core.DCache.Value) {
-				lines = math.Ceil(eff * 4 / p.lineBytes) // the slice is evicted between output positions
+			add(mac, eff)
+			add("loop", out*cpg*kh)
+			add("output", out)
+			if slice := float64(l.Cols * 4); t.Weights != WeightsInDSPR && slice > float64(t.Core.DCache.Value) {
+				weightLines = math.Ceil(eff * 4 / lineBytes) // the slice is evicted between output positions
 			}
 		}
-	case codegen.KindDense:
-		lc.Compute = eff * p.mac
-		lc.Overhead += out * p.output
-		if l.Format == codegen.FormatCSR {
-			lc.Index = eff*p.csrIndex + float64(l.Rows)*p.csrRow
+		if float64(inBytes) > float64(t.Core.DCache.Value)/2 {
+			inReads = float64(l.OutShape[0]) // every output channel streams the input again
 		}
-	case codegen.KindPool:
-		lc.Compute = float64(l.Ops) * p.poolTap
-		lc.Overhead += out * p.output
+	case codegen.KindDense:
+		add(mac, eff)
+		add("output", out)
+		if sparse {
+			add("csr_index", eff)
+			add("csr_row", float64(l.Rows))
+		}
+		if float64(inBytes) > float64(t.Core.DCache.Value)/2 {
+			inReads = out
+		}
+	case KindRecurrent:
+		// Recurrent layers: l.MACs covers every gate matrix over all steps; l.Ops counts the
+		// gate elements passed through sigmoid or tanh.
+		add(mac, eff)
+		add("gate_act", float64(l.Ops))
+		add("output", out)
+	case codegen.KindPool, KindReduce:
+		add("pool_tap", float64(l.Ops)) // window elements (pooling) or elements reduced (mean)
+		add("output", out)
 	case codegen.KindElementwise:
-		switch {
-		case l.Op == string(model.OpAdd):
-			lc.Compute = out * p.elementwise
-		default:
-			lc.Compute = out * p.relu
+		if l.Op == string(model.OpAdd) {
+			add("elementwise", out)
+		} else {
+			add("relu", out)
 		}
 	case codegen.KindSoftmax:
-		lc.Compute = out * (p.softmaxExp + p.softmaxElem)
+		add("softmax_exp", out)
+		add("softmax_elem", out)
 	case codegen.KindReshape: // a copying reshape
-		lc.Compute = out * p.copy
+		add("copy", out)
 	default:
 		return lc, fmt.Errorf("tc3xx: node %q: no cost rule for kernel class %q", n.Name, l.Kind)
 	}
-	lc.Memory = lines * p.lineFill
-	lc.Cycles = int64(math.Round(lc.Compute + lc.Index + lc.Memory + lc.Overhead))
+	if quantized {
+		add("requant", out)
+	}
+	read := float64(t.Derivative.PFlashRead.Value)
+	switch t.Weights {
+	case WeightsInPFlash:
+		add("pflash_line", weightLines)
+		lc.Fixed = weightLines * read
+	case WeightsInPFlashUncached:
+		words := math.Ceil(float64(l.WeightBytes) / 4)
+		if l.Kind == codegen.KindConv && !sparse {
+			words = eff // no cache: every weight use is a bus read
+		}
+		add("pflash_nc_word", words)
+		lc.Fixed = math.Ceil(float64(l.WeightBytes)/lineBytes) * read
+	case WeightsInLMU:
+		add("lmu_line", weightLines)
+	}
+	if t.Activations == ActivationsInDLMU {
+		add("dlmu_line", math.Ceil(float64(inBytes)*inReads/lineBytes)+math.Ceil(float64(l.OutBytes)/lineBytes))
+	}
 	return lc, nil
 }
 
-// fits checks RAM against the core's DSPR and ROM against PFlash and explains a failure.
-func fits(c Cost, t Target, weights Placement) (bool, string) {
-	var reasons []string
-	if c.RAMBytes > c.RAMLimit {
-		parts := fmt.Sprintf("arena %s + I/O %s", kb(c.ArenaBytes), kb(c.IOBytes))
-		if weights == WeightsInDSPR {
-			parts += " + weights " + kb(c.WeightBytes)
-		}
-		reasons = append(reasons, fmt.Sprintf("RAM %s (%s) > DSPR of %s %s",
-			kb(c.RAMBytes), parts, strings.ToUpper(t.Core.Name), kb(c.RAMLimit)))
+// Kernel classes the cost model knows besides codegen's.
+const (
+	// KindDepthwise is a convolution with one input channel per group (reported in LayerCost).
+	KindDepthwise = "depthwise"
+	// KindRecurrent is an RNN, LSTM or GRU layer.
+	KindRecurrent = "recurrent"
+	// KindReduce is a reduction such as Mean over spatial axes (Ops = elements read).
+	KindReduce = "reduce"
+)
+
+// memories lists what the placement uses of each memory and returns the activation memory's
+// size.
+func memories(c Cost, t Target) ([]MemoryUse, int64) {
+	core := strings.ToUpper(t.Core.Name)
+	dev := strings.ToUpper(t.Derivative.Name)
+	acts := c.ArenaBytes + c.IOBytes
+	dspr := MemoryUse{Memory: "DSPR of " + core, Limit: t.Core.DSPR.Value}
+	var out []MemoryUse
+	actLimit := t.Core.DSPR.Value
+	if t.Activations == ActivationsInDLMU {
+		out = append(out, MemoryUse{Memory: "DLMU of " + core, Used: acts, Limit: t.Core.DLMU.Value})
+		actLimit = t.Core.DLMU.Value
+	} else {
+		dspr.Used += acts
 	}
-	if c.ROMBytes > c.ROMLimit {
-		reasons = append(reasons, fmt.Sprintf("ROM %s (weights %s + code %s) > PFlash of %s %s",
-			kb(c.ROMBytes), kb(c.WeightBytes), kb(c.CodeBytes), strings.ToUpper(t.Derivative.Name), kb(c.ROMLimit)))
+	if t.Weights == WeightsInDSPR {
+		dspr.Used += c.WeightBytes
+	}
+	if dspr.Used > 0 {
+		out = append([]MemoryUse{dspr}, out...)
+	}
+	if t.Weights == WeightsInLMU {
+		out = append(out, MemoryUse{Memory: "LMU of " + dev, Used: c.WeightBytes, Limit: t.Derivative.LMU.Value})
+	}
+	out = append(out, MemoryUse{Memory: "PFlash of " + dev, Used: c.ROMBytes, Limit: t.Derivative.PFlash.Value})
+	return out, actLimit
+}
+
+// fits checks every memory the placement uses against its size and explains a failure in
+// numbers.
+func fits(c Cost, t Target) (bool, string) {
+	var reasons []string
+	for _, m := range c.Memories {
+		if m.Used <= m.Limit {
+			continue
+		}
+		if m.Limit == 0 {
+			mem, owner, _ := strings.Cut(m.Memory, " of ")
+			reasons = append(reasons, fmt.Sprintf("%s has no %s (needs %s)", owner, mem, kb(m.Used)))
+			continue
+		}
+		var parts []string
+		switch {
+		case strings.HasPrefix(m.Memory, "PFlash"):
+			reasons = append(reasons, fmt.Sprintf("ROM %s (weights %s + code %s) > %s %s",
+				kb(m.Used), kb(c.WeightBytes), kb(c.CodeBytes), m.Memory, kb(m.Limit)))
+			continue
+		case strings.HasPrefix(m.Memory, "LMU"):
+			reasons = append(reasons, fmt.Sprintf("weights %s > %s %s", kb(m.Used), m.Memory, kb(m.Limit)))
+			continue
+		}
+		actsHere := strings.HasPrefix(m.Memory, "DLMU") || t.Activations == ActivationsInDSPR
+		if actsHere {
+			parts = append(parts, "arena "+kb(c.ArenaBytes), "I/O "+kb(c.IOBytes))
+		}
+		if strings.HasPrefix(m.Memory, "DSPR") && t.Weights == WeightsInDSPR {
+			parts = append(parts, "weights "+kb(c.WeightBytes))
+		}
+		reasons = append(reasons, fmt.Sprintf("RAM %s (%s) > %s %s", kb(m.Used), strings.Join(parts, " + "), m.Memory, kb(m.Limit)))
 	}
 	return len(reasons) == 0, strings.Join(reasons, "; ")
 }
@@ -187,4 +354,26 @@ func fits(c Cost, t Target, weights Placement) (bool, string) {
 // kb renders a byte count as KB with one decimal, plus the exact bytes.
 func kb(b int64) string {
 	return fmt.Sprintf("%.1f KB (%d B)", float64(b)/1024, b)
+}
+
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Counts returns the cost's parameter counts summed over its layers, and the fixed cycles.
+func (c Cost) Counts() (map[string]float64, float64) {
+	sum := map[string]float64{}
+	fixed := 0.0
+	for _, l := range c.Layers {
+		for k, v := range l.Counts {
+			sum[k] += v
+		}
+		fixed += l.Fixed
+	}
+	return sum, fixed
 }

@@ -1,47 +1,93 @@
 package tc3xx
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Calibrated marks a cost parameter fitted to board measurements by [Calibrate].
+const Calibrated Basis = "calibrated"
+
+// Category groups cost parameters in a [LayerCost] breakdown.
+type Category string
+
+// Categories of cost parameters.
+const (
+	// Compute covers MACs, window taps and elementwise work.
+	Compute Category = "compute"
+	// Index covers sparse-format bookkeeping (CSR).
+	Index Category = "index"
+	// Memory covers weight and activation traffic from memories slower than the DSPR.
+	Memory Category = "memory"
+	// Overhead covers calls, loop set-up, per-output work and requantization.
+	Overhead Category = "overhead"
+	// Structural parameters are not cycle counts (line size) and are never fitted.
+	Structural Category = "structural"
+)
 
 // Param is one cost-model parameter.
 type Param struct {
-	Name  string  `json:"name"`
-	Value float64 `json:"value"`
-	Unit  string  `json:"unit"`
-	Basis Basis   `json:"basis"`
-	Note  string  `json:"note"`
+	Name     string   `json:"name" yaml:"name"`
+	Value    float64  `json:"value" yaml:"value"`
+	Unit     string   `json:"unit" yaml:"unit"`
+	Basis    Basis    `json:"basis" yaml:"basis"`
+	Category Category `json:"category" yaml:"category"`
+	Note     string   `json:"note" yaml:"note"`
 }
 
 // CostModel is the parameter table of one core architecture.
 type CostModel struct {
-	Arch   string  `json:"arch"`
-	Params []Param `json:"params"`
+	Arch   string  `json:"arch" yaml:"arch"`
+	Params []Param `json:"params" yaml:"params"`
+	// Fit describes the calibration that produced the values, if any.
+	Fit *FitReport `json:"fit,omitempty" yaml:"fit,omitempty"`
 }
 
 // TC162P is the cost model of the TC1.6.2P core: THE table of cost parameters. The formulas
-// that use them are in the package documentation.
+// that use them are in the package documentation and docs/cost-model.md. Values marked
+// assumed are derived from the TC1.6.2P pipeline structure as described in each note; they
+// rank design points before any board has reported, and [Calibrate] replaces them with fitted
+// values.
 var TC162P = CostModel{Arch: "TC1.6.2P", Params: []Param{
-	{"mac", 2, "cycles per MAC", Assumed,
-		"two 32-bit operand loads (weight, activation) through the single load/store pipeline per MAC; " +
-			"MADD.F issues in parallel on the integer/FPU pipeline at one per cycle (pipelined FPU)"},
-	{"scatter_mac", 3, "cycles per MAC", Assumed,
+	{"mac", 3, "cycles per MAC", Assumed, Compute,
+		"float32 MAC in the generated loops (acc += w*x, one accumulator, no reassociation): the two operand loads " +
+			"issue on the load/store pipeline (2 cycles) beside MADD.F on the integer/FPU pipeline; the loop-carried " +
+			"MADD.F result latency (3 cycles on the pipelined TC1.6.2P FPU) bounds it"},
+	{"mac_q8", 2, "cycles per MAC", Assumed, Compute,
+		"int8 MAC: two byte loads on the load/store pipeline, integer MADD (2-cycle latency) on the integer pipeline"},
+	{"scatter_mac", 3, "cycles per MAC", Assumed, Compute,
 		"CSR convolution inner loop: load activation, load output, store output (3 load/store slots); weight held in a register"},
-	{"csr_index", 2, "cycles per stored weight", Assumed,
+	{"csr_index", 2, "cycles per stored weight", Assumed, Index,
 		"CSR dense layer: load the column index, form the address; the dependent activation load stalls on it"},
-	{"csr_row", 4, "cycles per weight row", Assumed, "CSR row pointer loads and loop set-up"},
-	{"csr_conv_decode", 30, "cycles per stored weight", Assumed,
+	{"csr_row", 4, "cycles per weight row", Assumed, Index, "CSR row pointer loads and loop set-up"},
+	{"csr_conv_decode", 30, "cycles per stored weight", Assumed, Index,
 		"CSR convolution: split the column into (channel, ky, kx) with two integer divisions and compute the valid output ranges"},
-	{"loop", 2, "cycles per inner-loop entry", Assumed, "loop set-up and bounds; TriCore's zero-overhead LOOP removes per-iteration cost"},
-	{"output", 4, "cycles per output element", Assumed, "bias load, ReLU select, store, outer-loop step"},
-	{"pool_tap", 2, "cycles per window element", Assumed, "load and compare or add, with bounds checks"},
-	{"elementwise", 3, "cycles per element", Assumed, "Add: two loads and a store"},
-	{"relu", 2, "cycles per element", Assumed, "load, compare/select, store"},
-	{"copy", 1, "cycles per element", Assumed, "memcpy with 64-bit loads and stores"},
-	{"softmax_exp", 60, "cycles per element", Assumed, "expf in software on the single-precision FPU"},
-	{"softmax_elem", 25, "cycles per element", Assumed, "max, sum and DIV.F (multi-cycle divide)"},
-	{"call", 40, "cycles per layer", Assumed, "call, context save/restore (CSA), geometry loads"},
-	{"line_bytes", 32, "bytes", Assumed, "data cache line and PFlash read width: 256 bits"},
-	{"line_fill", 12, "cycles per line", Assumed,
-		"PFlash read at 300 MHz through the data cache: flash wait states plus SRI transfer of one 256-bit line"},
+	{"loop", 2, "cycles per inner-loop entry", Assumed, Overhead, "loop set-up and bounds; TriCore's zero-overhead LOOP removes per-iteration cost"},
+	{"output", 4, "cycles per output element", Assumed, Overhead, "bias load, ReLU select, store, outer-loop step"},
+	{"requant", 8, "cycles per output element", Assumed, Overhead,
+		"int8 layers: 32x32->64 multiply by the fixed-point multiplier, rounding shift, zero point, clamp to int8"},
+	{"pool_tap", 2, "cycles per window element", Assumed, Compute, "load and compare or add, with bounds checks"},
+	{"elementwise", 3, "cycles per element", Assumed, Compute, "Add: two loads and a store"},
+	{"relu", 2, "cycles per element", Assumed, Compute, "load, compare/select, store"},
+	{"copy", 1, "cycles per element", Assumed, Compute, "memcpy with 64-bit loads and stores"},
+	{"softmax_exp", 60, "cycles per element", Assumed, Compute, "expf in software on the single-precision FPU"},
+	{"softmax_elem", 25, "cycles per element", Assumed, Compute, "max, sum and DIV.F (multi-cycle divide)"},
+	{"gate_act", 70, "cycles per gate element", Assumed, Compute,
+		"recurrent layers: sigmoid or tanh of one gate element (expf in software plus DIV.F)"},
+	{"call", 40, "cycles per layer", Assumed, Overhead, "call, context save/restore (CSA), geometry loads"},
+	{"line_bytes", 32, "bytes", Documented, Structural,
+		"TC1.6.2P data cache line and PFlash read width: 256 bits (TC3xx user manual, CPU and NVM chapters)"},
+	{"pflash_line", 3, "cycles per line", Assumed, Memory,
+		"cached PFlash line fill beyond the flash array read (which the catalog gives per derivative as pflash_read_cycles): " +
+			"the 256-bit line crosses the local PFI path and refills the data cache"},
+	{"pflash_nc_word", 5, "cycles per 32-bit load", Assumed, Memory,
+		"non-cached PFlash (segment 0xA): every weight load is a bus read served from the PFI read buffer; " +
+			"the array read per 256-bit line is added from the catalog"},
+	{"lmu_line", 10, "cycles per line", Assumed, Memory,
+		"cached LMU SRAM: line fill over the SRI crossbar (request, arbitration, four 64-bit beats, cache refill)"},
+	{"dlmu_line", 6, "cycles per line", Assumed, Memory,
+		"activations in the core's own DLMU, cached: line fill over the local DLMU path (DSPR accesses cost none)"},
 }}
 
 // Param returns a parameter's value by name.
@@ -54,46 +100,96 @@ func (m CostModel) Param(name string) (float64, error) {
 	return 0, fmt.Errorf("tc3xx: cost model %s has no parameter %q", m.Arch, name)
 }
 
-// costParams is a cost model resolved into fields for the estimator.
-type costParams struct {
-	mac, scatterMAC, csrIndex, csrRow, csrConvDecode, loop, output  float64
-	poolTap, elementwise, relu, copy, softmaxExp, softmaxElem, call float64
-	lineBytes, lineFill                                             float64
+// Clone returns a deep copy.
+func (m CostModel) Clone() CostModel {
+	c := m
+	c.Params = append([]Param(nil), m.Params...)
+	if m.Fit != nil {
+		f := *m.Fit
+		c.Fit = &f
+	}
+	return c
 }
 
-func (m CostModel) resolve() (costParams, error) {
-	var p costParams
-	fields := []struct {
-		name string
-		dst  *float64
-	}{
-		{"mac", &p.mac}, {"scatter_mac", &p.scatterMAC}, {"csr_index", &p.csrIndex}, {"csr_row", &p.csrRow},
-		{"csr_conv_decode", &p.csrConvDecode}, {"loop", &p.loop}, {"output", &p.output},
-		{"pool_tap", &p.poolTap}, {"elementwise", &p.elementwise}, {"relu", &p.relu}, {"copy", &p.copy},
-		{"softmax_exp", &p.softmaxExp}, {"softmax_elem", &p.softmaxElem}, {"call", &p.call},
-		{"line_bytes", &p.lineBytes}, {"line_fill", &p.lineFill},
+// With returns a copy with the named parameters set to new values (basis unchanged); unknown
+// names are an error.
+func (m CostModel) With(values map[string]float64) (CostModel, error) {
+	c := m.Clone()
+	names := make([]string, 0, len(values))
+	for n := range values {
+		names = append(names, n)
 	}
-	for _, f := range fields {
-		v, err := m.Param(f.name)
-		if err != nil {
-			return p, err
+	sort.Strings(names)
+	for _, n := range names {
+		i := c.index(n)
+		if i < 0 {
+			return CostModel{}, fmt.Errorf("tc3xx: cost model %s has no parameter %q", m.Arch, n)
 		}
-		if v < 0 {
-			return p, fmt.Errorf("tc3xx: cost model %s: parameter %q is negative (%g)", m.Arch, f.name, v)
-		}
-		*f.dst = v
+		c.Params[i].Value = values[n]
 	}
-	if p.lineBytes <= 0 {
-		return p, fmt.Errorf("tc3xx: cost model %s: line_bytes must be positive", m.Arch)
-	}
-	return p, nil
+	return c, nil
 }
 
-// CostModelFor returns the cost model of a core architecture.
+func (m CostModel) index(name string) int {
+	for i, p := range m.Params {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Validate checks that every parameter of the architecture's built-in table is present once,
+// known, finite and non-negative, and that line_bytes is positive.
+func (m CostModel) Validate() error {
+	ref, err := CostModelFor(m.Arch)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, p := range m.Params {
+		switch {
+		case ref.index(p.Name) < 0:
+			return fmt.Errorf("tc3xx: cost model %s: params[%d]: unknown parameter %q (known: %s)", m.Arch, i, p.Name, strings.Join(ref.names(), ", "))
+		case seen[p.Name]:
+			return fmt.Errorf("tc3xx: cost model %s: params[%d]: parameter %q given twice", m.Arch, i, p.Name)
+		case p.Value < 0 || p.Value != p.Value || p.Value > 1e12:
+			return fmt.Errorf("tc3xx: cost model %s: params[%d] (%s): value %g must be finite and non-negative", m.Arch, i, p.Name, p.Value)
+		}
+		seen[p.Name] = true
+	}
+	for _, p := range ref.Params {
+		if !seen[p.Name] {
+			return fmt.Errorf("tc3xx: cost model %s: parameter %q is missing", m.Arch, p.Name)
+		}
+	}
+	if v, _ := m.Param("line_bytes"); v <= 0 {
+		return fmt.Errorf("tc3xx: cost model %s: line_bytes must be positive", m.Arch)
+	}
+	return nil
+}
+
+func (m CostModel) names() []string {
+	out := make([]string, len(m.Params))
+	for i, p := range m.Params {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// category returns the category of a parameter of the model (Overhead when unknown).
+func (m CostModel) category(name string) Category {
+	if i := m.index(name); i >= 0 {
+		return m.Params[i].Category
+	}
+	return Overhead
+}
+
+// CostModelFor returns (a copy of) the built-in cost model of a core architecture.
 func CostModelFor(arch string) (CostModel, error) {
 	switch arch {
 	case TC162P.Arch:
-		return TC162P, nil
+		return TC162P.Clone(), nil
 	}
 	return CostModel{}, fmt.Errorf("tc3xx: no cost model for core architecture %q (known: %s)", arch, TC162P.Arch)
 }

@@ -58,16 +58,30 @@ func TestCatalogRecordsBasis(t *testing.T) {
 				amounts[core.Name+"."+k] = a
 			}
 		}
+		amounts["pflash_read_cycles"] = d.PFlashRead
 		for k, a := range amounts {
-			if (a.Basis != Documented && a.Basis != Assumed) || a.Source == "" || a.Value <= 0 {
+			if (a.Basis != Documented && a.Basis != Assumed) || a.Source == "" || a.Value < 0 {
 				t.Errorf("%s %s: %+v lacks a value, basis or source", name, k, a)
+			}
+		}
+		for k, a := range map[string]Amount{"pflash": d.PFlash, "pflash_read_cycles": d.PFlashRead} {
+			if a.Value <= 0 {
+				t.Errorf("%s %s is %d", name, k, a.Value)
+			}
+		}
+		for _, core := range d.CPUs {
+			if core.Clock.Value <= 0 || core.DSPR.Value <= 0 || core.DCache.Value <= 0 {
+				t.Errorf("%s:%s has clock %d, DSPR %d, data cache %d", name, core.Name, core.Clock.Value, core.DSPR.Value, core.DCache.Value)
 			}
 		}
 	}
 	for _, p := range TC162P.Params {
-		if (p.Basis != Documented && p.Basis != Assumed) || p.Note == "" || p.Unit == "" {
-			t.Errorf("cost parameter %s lacks basis, unit or note", p.Name)
+		if (p.Basis != Documented && p.Basis != Assumed) || p.Note == "" || p.Unit == "" || p.Category == "" {
+			t.Errorf("cost parameter %s lacks basis, unit, category or note", p.Name)
 		}
+	}
+	if err := TC162P.Validate(); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -292,7 +306,8 @@ func TestEstimateRejectsMismatch(t *testing.T) {
 	if _, err := Estimate(g, p, tg); err == nil || !strings.Contains(err.Error(), "TC1.8P") {
 		t.Errorf("unknown architecture: %v", err)
 	}
-	bad := CostModel{Arch: "x", Params: TC162P.Params[1:]}
+	tg.Core.Arch = TC162P.Arch
+	bad := CostModel{Arch: TC162P.Arch, Params: TC162P.Params[1:]}
 	if _, err := EstimateWith(bad, g, p, tg); err == nil || !strings.Contains(err.Error(), `"mac"`) {
 		t.Errorf("missing parameter: %v", err)
 	}

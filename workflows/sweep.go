@@ -67,7 +67,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	evalIn := func(label string, rates explore.Rates) activities.EvalInput {
 		return activities.EvalInput{
 			Model: imp.Model, ModelHash: imp.ModelHash, Data: imp.Data, Metric: spec.Metric,
-			Target: spec.Target, Batch: spec.Batch, Rates: rates, Label: label,
+			Target: spec.Target, Batch: spec.Batch, Rates: rates, Label: label, CostModel: imp.CostModel,
 		}
 	}
 
@@ -107,6 +107,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	for _, g := range spec.Schedule {
 		in := evalIn(fmt.Sprintf("gwp-%g", g), explore.GWPRates(pmax, g))
 		in.Model, in.ModelHash, in.Keep = prev, prevHash, true
+		in.FineTune = activities.FineTuneFor(spec, imp)
 		var ev activities.Evaluation
 		if err := workflow.ExecuteActivity(ctx, a.Evaluate, in).Get(ctx, &ev); err != nil {
 			return nil, err

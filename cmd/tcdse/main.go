@@ -48,6 +48,12 @@ func newRoot() *cobra.Command {
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log Temporal and NATS client details")
 	root.AddCommand(
 		newUpCmd(g), newRunCmd(g), newSweepCmd(g), newWorkerCmd(g), newAgentCmd(g),
+		newTargetsCmd(),
+		newCalibrateCmd(),
+		newAnalyzeCmd(),
+		newEvalCmd(),
 	)
+	root.AddCommand(newGenerateCmd(g))
+	root.AddCommand(newValidateCmd(g))
 	return root
 }

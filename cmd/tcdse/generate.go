@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tcdse/tcdse/codegen"
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/model"
+	"github.com/tcdse/tcdse/tc3xx"
+)
+
+// generateFlags are the options of `tcdse generate`.
+type generateFlags struct {
+	point, front, label string
+	target, out, format string
+	prefix              string
+	vectors             int
+	seed                int64
+	force               bool
+}
+
+func newGenerateCmd(_ *globalFlags) *cobra.Command {
+	f := &generateFlags{}
+	cmd := &cobra.Command{
+		Use:   "generate MODEL --out DIR [--point OUT/points/LABEL | --front FRONT.json --label LABEL]",
+		Short: "Generate the C library and test harness of a model or of a design point of a sweep",
+		Long: `generate writes the C inference library, weights, harness, Makefile and manifest for
+MODEL (any file the model package loads: ONNX, or the tcdse IR). With --point (a directory
+OUT/points/LABEL a sweep wrote) or --front and --label, the model is first pruned with that
+point's per-layer rates from front.json, and the result is compared with the point's
+manifest (a different model hash is reported as a warning). The harness compares the C with the Go interpreter on --vectors
+seeded random inputs. --target chooses the default weight and arena memories from the
+target's cheapest fitting placement. An existing non-empty DIR is refused unless --force.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runGenerate(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.point, "point", "", "a design point directory OUT/points/LABEL written by a sweep")
+	fl.StringVar(&f.front, "front", "", "front.json of a sweep (with --label)")
+	fl.StringVar(&f.label, "label", "", "the label of the design point in --front")
+	fl.StringVar(&f.target, "target", "tc387:cpu2", "target DERIVATIVE:CORE, for the memory placement")
+	fl.StringVar(&f.out, "out", "", "output directory (required)")
+	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format: auto, dense, csr, rcsr8 or rcsr4")
+	fl.StringVar(&f.prefix, "prefix", codegen.DefaultPrefix, "C symbol and file name prefix")
+	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the harness checks")
+	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
+	fl.BoolVar(&f.force, "force", false, "write into an existing non-empty output directory")
+	return cmd
+}
+
+// frontFile is the part of a sweep's front.json that generate reads.
+type frontFile struct {
+	Target   string       `json:"target"`
+	Baseline *frontPoint  `json:"baseline"`
+	Points   []frontPoint `json:"points"`
+}
+
+type frontPoint struct {
+	Label string             `json:"label"`
+	Rates map[string]float64 `json:"rates"`
+}
+
+// pointRates finds a label's pruning rates in a front.json.
+func pointRates(path, label string) (map[string]float64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ff frontFile
+	if err := json.Unmarshal(data, &ff); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if ff.Baseline != nil && ff.Baseline.Label == label {
+		return ff.Baseline.Rates, nil
+	}
+	var labels []string
+	for _, p := range ff.Points {
+		if p.Label == label {
+			return p.Rates, nil
+		}
+		labels = append(labels, p.Label)
+	}
+	return nil, fmt.Errorf("%s has no point labelled %q (labels: %v)", path, label, labels)
+}
+
+func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
+	if f.out == "" {
+		return fmt.Errorf("generate: --out is required")
+	}
+	if f.vectors < 1 {
+		return fmt.Errorf("generate: --vectors %d must be at least 1", f.vectors)
+	}
+	front, label := f.front, f.label
+	switch {
+	case f.point != "" && (front != "" || label != ""):
+		return fmt.Errorf("generate: give either --point or --front with --label, not both")
+	case f.point != "":
+		label = filepath.Base(filepath.Clean(f.point))
+		front = filepath.Join(f.point, "..", "..", "front.json")
+	case (front == "") != (label == ""):
+		return fmt.Errorf("generate: --front and --label go together")
+	}
+	if entries, err := os.ReadDir(f.out); err == nil && len(entries) > 0 && !f.force {
+		return fmt.Errorf("generate: %s exists and is not empty; pass --force to overwrite the generated files in it", f.out)
+	}
+	g, err := model.LoadFile(modelPath)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	if front != "" {
+		rates, err := pointRates(front, label)
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		if len(rates) > 0 {
+			if g, err = explore.Prune(g, explore.Rates(rates)); err != nil {
+				return fmt.Errorf("generate: point %s: %w", label, err)
+			}
+		}
+	}
+	if f.point != "" {
+		// The model hash covers the IR encoding, which changes between tcdse versions, so a
+		// mismatch is worth a warning, not a refusal.
+		if err := checkPointManifest(f.point, g); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: %v\n", err)
+		}
+	}
+	t, err := tc3xx.Lookup(f.target)
+	if err != nil {
+		return fmt.Errorf("generate: --target: %w", err)
+	}
+	opts := codegen.Options{Prefix: f.prefix, Format: f.format}
+	plan, err := codegen.PlanGraph(g, opts)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	placed, err := tc3xx.Place(g, plan, t)
+	if err != nil {
+		return fmt.Errorf("generate: placing on %s: %w", t, err)
+	}
+	if best := placed.Best; best != nil {
+		opts.WeightsMemory, opts.ArenaMemory = memoriesOf(*best)
+	} else {
+		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s; using the default PFlash weights and DSPR arena\n", t)
+	}
+	tv, err := randomVectors(g, f.vectors, f.seed)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	opts.Vectors = tv
+	out, err := codegen.Generate(g, opts)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	if err := out.WriteDir(f.out, f.force); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	p := out.Plan
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d files; arena %d B, weights %d B (%s, in %s), code about %d B, %d MACs (%d effective)\n",
+		f.out, len(out.Files), p.ArenaBytes, p.WeightBytes, f.format, opts.WeightsMemory, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs)
+	return nil
+}
+
+// memoriesOf maps a tc3xx placement to codegen's memory names.
+func memoriesOf(c tc3xx.Cost) (weights, arena string) {
+	weights, arena = codegen.MemoryPFlash, codegen.MemoryDSPR
+	switch c.Weights {
+	case tc3xx.WeightsInLMU:
+		weights = codegen.MemoryLMU
+	case tc3xx.WeightsInDSPR:
+		weights = codegen.MemoryDSPR
+	}
+	if c.Activations == tc3xx.ActivationsInDLMU {
+		arena = codegen.MemoryLMU
+	}
+	return weights, arena
+}
+
+// checkPointManifest compares the pruned model with the one the point's manifest names.
+func checkPointManifest(dir string, g *model.Graph) error {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return fmt.Errorf("point %s: %w", dir, err)
+	}
+	var m codegen.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("point %s manifest: %w", dir, err)
+	}
+	h := *g
+	if got := h.Hash(); m.ModelSHA256 != "" && got != m.ModelSHA256 {
+		return fmt.Errorf("point %s was generated from model sha256 %s, but this model pruned with its rates is %s (another model file, or another tcdse version)", dir, m.ModelSHA256, got)
+	}
+	return nil
+}
+
+// randomVectors draws n standard-normal inputs and runs them through the Go interpreter.
+func randomVectors(g *model.Graph, n int, seed int64) (*codegen.TestVectors, error) {
+	if len(g.Inputs) != 1 {
+		return nil, fmt.Errorf("graph %q has %d inputs; want 1", g.Name, len(g.Inputs))
+	}
+	rng := rand.New(rand.NewSource(seed))
+	in := model.NewTensor(append([]int{n}, g.Inputs[0].Shape...)...)
+	for i := range in.Data {
+		in.Data[i] = float32(rng.NormFloat64())
+	}
+	outs, err := g.Run(in)
+	if err != nil {
+		return nil, err
+	}
+	return &codegen.TestVectors{Inputs: in, Outputs: outs[0]}, nil
+}
+
+// validateFlags are the options of `tcdse validate`.
+type validateFlags struct {
+	board   string
+	cc      string
+	timeout time.Duration
+}
+
+func newValidateCmd(_ *globalFlags) *cobra.Command {
+	f := &validateFlags{}
+	cmd := &cobra.Command{
+		Use:   "validate DIR --board host",
+		Short: "Build a generated tree, run its harness and compare with the Go reference",
+		Long: `validate builds the tree in DIR (written by generate or by a sweep) with make and the
+host C compiler, runs its harness, which checks the C against the Go interpreter's outputs
+stored in test_vectors.h, and prints the result as JSON. It needs no NATS server: the host
+board driver runs in-process. It exits non-zero when the tree does not build or the check fails.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.board, "board", "host", "board to run on (only host runs locally)")
+	fl.StringVar(&f.cc, "cc", "", "C compiler for the host board (default gcc)")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on build and run")
+	return cmd
+}
+
+func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
+	if f.board != "host" {
+		return fmt.Errorf("validate: board %q: only the host board runs locally; other boards are reached through a sweep's board agents over NATS", f.board)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "harness.c")); err != nil {
+		return fmt.Errorf("validate: %s is not a generated tree: %w", dir, err)
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
+	res, err := hilbench.HostDriver{CC: f.cc}.Run(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	js, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), string(js))
+	switch {
+	case !res.Built:
+		return fmt.Errorf("validate: %s does not build; build log tail:\n%s", dir, res.BuildLog)
+	case !res.Pass:
+		return fmt.Errorf("validate: %s: the C disagrees with the Go reference (max_rel_err %g over %d vectors)", dir, res.MaxRelErr, res.Vectors)
+	}
+	return nil
+}
