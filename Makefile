@@ -5,7 +5,7 @@ GOFLAGS ?=
 SPEC    ?= examples/lenet/sweep.yaml
 SOURCES := $(shell find . -name '*.go' -not -path './tools/*' 2>/dev/null) go.mod go.sum
 
-.PHONY: all build tools run test test-short vet bench bench-codegen fuzz gen clean
+.PHONY: all build tools run test test-short vet bench bench-codegen fuzz gen clean motor
 
 all: build tools
 
@@ -23,6 +23,13 @@ bin/temporal: tools/go.mod tools/go.sum
 
 run: build tools
 	./bin/tcdse run $(SPEC)
+
+# The motor-temperature example: an MLP, a TCN and an LSTM trained (Debian's /usr/bin/python3 with
+# torch) on ../shared's PMSM subset into out/motor, Go's RMSE checked against torch's, then one
+# sweep each. The data is GPL-3: it and everything made from it stay in out/ (never committed).
+# Skips when ../shared is absent.
+motor:
+	examples/motor/run.sh
 
 vet:
 	$(GO) vet ./...
@@ -48,6 +55,7 @@ BENCHFLAGS ?=
 bench: bench-codegen
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./model/ ./codegen/ ./explore/
 	$(GO) run ./bench/cmd/vstorch $(BENCHFLAGS)
+	$(GO) run ./bench/cmd/prunevstorch
 
 # Fuzz each parser for a short while (the seed corpora also run in `make test`).
 FUZZTIME ?= 30s

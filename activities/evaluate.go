@@ -104,6 +104,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if in.Keep {
 		opts.FineTune = in.FineTune.identity()
 	}
+	opts.Quantize = in.Quantize
 	id := explore.CandidateID(in.ModelHash, in.Rates, opts)
 	var ev Evaluation
 	if a.Cache != nil {
@@ -140,6 +141,11 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if in.Keep && in.FineTune != nil {
 		if g, err = a.fineTune(ctx, in.FineTune, g); err != nil {
 			return Evaluation{}, err
+		}
+	}
+	if in.Quantize != nil {
+		if g, err = explore.Quantize(g, ds, in.Quantize.Options()); err != nil {
+			return Evaluation{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 		}
 	}
 	q, err := explore.Evaluate(g, ds, m, in.Batch)
@@ -197,4 +203,6 @@ type evalOptions struct {
 	CostModel string `json:"cost_model,omitempty"`
 	// FineTune identifies the fine-tuning of a kept GWP step; nil (left out) otherwise.
 	FineTune *fineTuneIdentity `json:"finetune,omitempty"`
+	// Quantize identifies an int8 point; nil (left out) for float points.
+	Quantize *explore.QuantizeSpec `json:"quantize,omitempty"`
 }

@@ -55,6 +55,10 @@ type EvalInput struct {
 	// CostModel replaces the built-in cost parameters of the target's core (see
 	// ImportResult.CostModel); its hash is part of the candidate id.
 	CostModel *tc3xx.CostModel `json:"cost_model,omitempty"`
+	// Quantize quantizes the (pruned, fine-tuned) model to int8 before scoring and costing it,
+	// calibrating on the first samples of Data; it is part of the candidate id. With Keep the
+	// int8 model is what is stored.
+	Quantize *explore.QuantizeSpec `json:"quantize,omitempty"`
 }
 
 // Evaluation is a scored and costed candidate.

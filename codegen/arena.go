@@ -99,7 +99,7 @@ func planMemory(p *Plan, g *model.Graph) error {
 			}
 		case ls.fusedAway:
 			union(x, y)
-		case node.Op == model.OpRelu && !classHas(x, p.Input.Name) && classEnd(x) == i:
+		case node.Op == model.OpRelu && ls.q8 == nil && !classHas(x, p.Input.Name) && classEnd(x) == i:
 			ls.inPlace = true
 			ls.plan.InPlace = true
 			union(x, y)
@@ -132,12 +132,16 @@ func planMemory(p *Plan, g *model.Graph) error {
 		})
 		b.values = vals
 		elems, _ := model.NumElements(g.Shapes[vals[0]])
-		b.bytes = alignUp(elems*floatBytes, arenaAlign)
+		b.bytes = alignUp(elems*valueBytes(p.q8Values, vals[0]), arenaAlign)
 		bufs = append(bufs, b)
 	}
 	for i, ls := range p.layers {
 		if ls.node.Op == model.OpLSTM {
 			bufs = append(bufs, &buffer{start: i, end: i, values: []string{scratchName(ls.node)}, bytes: lstmScratchBytes(ls.node)})
+		}
+		if b := q8ScratchBytes(ls); b > 0 {
+			p.q8Values[q8PatchName(ls.node)] = true
+			bufs = append(bufs, &buffer{start: i, end: i, values: []string{q8PatchName(ls.node)}, bytes: alignUp(b, arenaAlign)})
 		}
 	}
 	sort.Slice(bufs, func(i, j int) bool {

@@ -91,6 +91,30 @@
 // 207,727 Ir). On TriCore, without SIMD, the dense kernel does about one multiply-add per MAC,
 // so the cycle break-even should lie at a higher density; that is not measured here.
 //
+// # Int8
+//
+// A node with Attrs.Quant (and every Dequantize) runs an int8 kernel that reproduces the Go
+// interpreter's int8 kernels (model/int8_*.go, TFLite's reference integer arithmetic) bit for
+// bit: Conv (per-channel or per-tensor symmetric weights, groups and depthwise, padding, stride,
+// dilation), Dense, Add, Sub and Mul of equal shapes (broadcasting is rejected), Relu and Clip
+// (requantizing when the quantizations differ), Max and Average pooling, Mean over trailing
+// axes, Softmax, Sigmoid and Tanh (TFLite's fixed output quantizations; the interpreter's float
+// fallback for other ones is rejected), Reshape (alias), Quantize (float to int8, ties away
+// from zero) and Dequantize. The requantization multipliers and shifts are computed at
+// generation with model.QuantizeMultiplier and stored per output channel next to the int8
+// weights and int32 biases, with the input zero point folded into the bias (b − zp_x·Σw);
+// convolutions gather each kernel window into a small arena patch, padded with the input zero
+// point, and take one dot product per output channel. The C fixed-point helpers
+// (SaturatingRoundingDoublingHighMul, RoundingDivideByPOT, MultiplyByQuantizedMultiplier and
+// gemmlowp's exp / reciprocal for Softmax, Sigmoid, Tanh) avoid undefined behaviour: wrapping
+// goes through uint32_t and every shift count is in [0, 31]; generation rejects layers whose
+// int32 accumulators could overflow. A Relu or Clip that does not requantize is folded into
+// the clamp of a preceding int8 Conv, Dense, Add, Sub or Mul. Int8 activations take one byte
+// per element in the arena. Sparse int8 weights use the same formats and byte rule with
+// one-byte values (int8_csr.go). When the graph input or output itself is int8 (full-integer
+// TFLite models), the C API stays float: the caller passes and receives the integer values as
+// floats, exactly as model.Run represents them, and synthetic first and last layers convert.
+//
 // # Generated files
 //
 // [Generate] returns these files (prefix defaults to "model"):
@@ -135,12 +159,15 @@
 // rel_i = abs_i / scale: a norm-wise relative error, since float32 rounding error scales with the
 // magnitude of the summed terms, not with each (possibly near-zero) result. The run passes when
 // every rel_i <= tolerance (default 1e-5) and at least one vector was checked; a non-finite output
-// counts as an error of 1e300. It then times TCDSE_BENCH_ITERATIONS inferences of the first vector
+// counts as an error of 1e300. For a graph with int8 layers (TCDSE_EXACT, set at generation)
+// every output must also equal its reference exactly. It then times TCDSE_BENCH_ITERATIONS inferences of the first vector
 // (clock_gettime(CLOCK_MONOTONIC) on the host; the CCNT cycle counter under __TRICORE__, converted
 // with TCDSE_CPU_HZ) and prints exactly one JSON line on stdout:
 //
-//	{"pass":true,"vectors":N,"max_abs_err":E,"max_rel_err":R,"iterations":I,"ns_per_inference":T}
+//	{"pass":true,"vectors":N,"max_abs_err":E,"max_rel_err":R,"iterations":I,"ns_per_inference":T,
+//	 "exact":B,"mismatches":K}
 //
-// (under __TRICORE__ also "cycles_per_inference"). The exit status is 0 exactly when pass is
+// ("exact": whether the exact check ran; "mismatches": outputs that differ from their reference
+// under it; under __TRICORE__ also "cycles_per_inference"). The exit status is 0 exactly when pass is
 // true. Host board agents parse this line.
 package codegen

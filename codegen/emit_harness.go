@@ -43,7 +43,10 @@ const harnessTemplate = `@BANNER@/* Test harness: checks every test vector again
  * Pass rule, per vector: scale = max(max_i |ref_i|, 1e-3); rel_i = |y_i - ref_i| / scale;
  * pass when every rel_i <= TCDSE_TOLERANCE and at least one vector was checked. A non-finite
  * output counts as an error of 1e300. Before each vector the arena and the output buffer are
- * filled with 0xFF bytes (NaN) or 0x7F bytes (3.4e38), alternately, so stale reads show up. */
+ * filled with 0xFF bytes (NaN) or 0x7F bytes (3.4e38), alternately, so stale reads show up.
+ * With TCDSE_EXACT nonzero (the default for graphs with int8 layers, whose integer arithmetic
+ * the Go interpreter defines bit for bit) every output must also equal its reference exactly;
+ * "mismatches" counts those that do not. */
 #if !defined(__TRICORE__) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 199309L
 #endif
@@ -61,6 +64,9 @@ const harnessTemplate = `@BANNER@/* Test harness: checks every test vector again
 
 #ifndef TCDSE_TOLERANCE
 #define TCDSE_TOLERANCE @TOLERANCE@
+#endif
+#ifndef TCDSE_EXACT
+#define TCDSE_EXACT @EXACT@
 #endif
 #ifndef TCDSE_BENCH_ITERATIONS
 #define TCDSE_BENCH_ITERATIONS @ITERATIONS@
@@ -97,6 +103,7 @@ static uint64_t now_ns(void)
 int main(void)
 {
     double max_abs = 0.0, max_rel = 0.0;
+    long mismatches = 0;
     int pass = (TV_COUNT > 0);
     double ns_per_inference;
     for (int v = 0; v < TV_COUNT; ++v) {
@@ -129,6 +136,10 @@ int main(void)
             if (!(rel_err <= TCDSE_TOLERANCE)) {
                 pass = 0;
             }
+            if (TCDSE_EXACT != 0 && !(out_buf[i] == tv_expected[v][i])) {
+                ++mismatches;
+                pass = 0;
+            }
         }
     }
     {
@@ -141,9 +152,11 @@ int main(void)
         }
         ns_per_inference = (double)cycles * 1e9 / TCDSE_CPU_HZ / TCDSE_BENCH_ITERATIONS;
         printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
-               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"cycles_per_inference\":%.1f}\n",
+               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"cycles_per_inference\":%.1f,"
+               "\"exact\":%s,\"mismatches\":%ld}\n",
                pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
-               ns_per_inference, (double)cycles / TCDSE_BENCH_ITERATIONS);
+               ns_per_inference, (double)cycles / TCDSE_BENCH_ITERATIONS,
+               (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
 #else
         const uint64_t t0 = now_ns();
         for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
@@ -151,17 +164,18 @@ int main(void)
         }
         ns_per_inference = (double)(now_ns() - t0) / TCDSE_BENCH_ITERATIONS;
         printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
-               "\"iterations\":%d,\"ns_per_inference\":%.1f}\n",
+               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"exact\":%s,\"mismatches\":%ld}\n",
                pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
-               ns_per_inference);
+               ns_per_inference, (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
 #endif
     }
     return pass ? 0 : 1;
 }
 `
 
-func emitHarness(prefix string, tolerance float64, iterations int, banner string) []byte {
+func emitHarness(prefix string, tolerance float64, iterations int, exact bool, banner string) []byte {
 	r := strings.NewReplacer(
+		"@EXACT@", strconv.Itoa(b2i(exact)),
 		"@BANNER@", banner,
 		"@MP@", macroPrefix(prefix),
 		"@PREFIX@", prefix,

@@ -34,6 +34,9 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 	w.f("/* TCDSE_SECTION_ARENA places the arena: see the memory placement in %s_weights.h. */\n", prefix)
 	w.f("#ifndef TCDSE_SECTION_ARENA\n#define TCDSE_SECTION_ARENA\n#endif\n\n")
 	w.WriteString(cTypedefs)
+	if s := q8Helpers(p.Kernels); s != "" {
+		w.f("\n%s", s)
+	}
 	needRange := false
 	for _, k := range p.Kernels {
 		if strings.Contains(k, "conv2d") {
@@ -115,10 +118,16 @@ func valueExpr(p *Plan, name string) string {
 	case BufferOutput:
 		return "output"
 	}
+	if p.q8Values[name] {
+		return q8ValueExpr(p, name)
+	}
 	return fmt.Sprintf("(arena + %d)", s.offset/floatBytes)
 }
 
 func geometryType(ls *layerState) string {
+	if ls.q8 != nil {
+		return q8GeometryType(ls)
+	}
 	if ls.fusedConv != nil {
 		return "conv_geom_t"
 	}
@@ -144,6 +153,9 @@ func b2i(b bool) int {
 
 // geometryInit is the initialiser of the layer's geometry table, or "".
 func geometryInit(ls *layerState) string {
+	if ls.q8 != nil {
+		return q8GeometryInit(ls)
+	}
 	n := ls.node
 	switch n.Op {
 	case model.OpLSTM:
@@ -168,6 +180,9 @@ func layerCall(p *Plan, prefix string, ids []string, i int) (string, error) {
 	ls, id := p.layers[i], ids[i]
 	if ls.plan.Kernel == "" {
 		return "", nil
+	}
+	if ls.q8 != nil {
+		return q8LayerCall(p, prefix, id, ls)
 	}
 	convID := ""
 	for j, l := range p.layers {

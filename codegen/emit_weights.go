@@ -62,6 +62,12 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 		c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", ctype, name, n)
 	}
 	for i, ls := range p.layers {
+		if ls.q8 != nil {
+			if ls.q8.weights != nil {
+				q8EmitWeights(&h, &c, prefix, ids[i], i, ls)
+			}
+			continue
+		}
 		if ls.node.Weight == nil {
 			continue
 		}

@@ -28,7 +28,7 @@ func decideConvPool(layers []*layerState, graphOutput string) {
 		producer[ls.node.Outputs[0]] = ls
 	}
 	for _, pool := range layers {
-		if pool.node.Op != model.OpMaxPool || !poolWindowsDisjoint(pool.node) {
+		if pool.node.Op != model.OpMaxPool || pool.q8 != nil || !poolWindowsDisjoint(pool.node) {
 			continue
 		}
 		x := pool.node.Inputs[0]
@@ -40,7 +40,7 @@ func decideConvPool(layers []*layerState, graphOutput string) {
 		if conv != nil && conv.node.Op == model.OpRelu && conv.fusedAway {
 			relu, conv = conv, producer[conv.node.Inputs[0]]
 		}
-		if conv == nil || conv.node.Op != model.OpConv || conv.csr != nil || conv.intoPool != nil {
+		if conv == nil || conv.node.Op != model.OpConv || conv.csr != nil || conv.intoPool != nil || conv.q8 != nil {
 			continue
 		}
 		if relu != nil && !conv.fuseRelu {

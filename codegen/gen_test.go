@@ -23,6 +23,8 @@ type harnessResult struct {
 	MaxRelErr      float64 `json:"max_rel_err"`
 	Iterations     int     `json:"iterations"`
 	NsPerInference float64 `json:"ns_per_inference"`
+	Exact          bool    `json:"exact"`
+	Mismatches     int     `json:"mismatches"`
 
 	line     string
 	exitCode int

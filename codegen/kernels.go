@@ -258,6 +258,9 @@ const (
 // kernelSource returns the C source of a kernel variant name such as "dense_csr_u8_u16" or
 // "conv2d_rcsr4_u16".
 func kernelSource(name string) (string, bool) {
+	if strings.HasPrefix(name, "q8_") {
+		return q8KernelSource(name)
+	}
 	for _, base := range []string{"conv2d", "dense"} {
 		if suffix, ok := strings.CutPrefix(name, base+"_csr_"); ok {
 			idx, ptr, found := strings.Cut(suffix, "_")

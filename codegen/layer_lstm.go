@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tcdse/tcdse/model"
 )
@@ -13,18 +14,30 @@ const KindRecurrent = "recurrent"
 // the kernel computes gx = W x_t + (Wb + Rb) and gates = R h + gx with the register-blocked
 // dense kernel (W and R stored as row panels, the two biases summed at generation), then the
 // cell update. Its scratch, gx and gates (4H each), c and h (H each), is an arena buffer live
-// only during the node.
+// only during the node. Attrs.GateClip clamps the gate pre-activations and Attrs.CellClip the
+// cell state, as the interpreter does (0: no clipping).
 
 // cLSTM needs k_dense and dense_geom_t.
 const cLSTM = `typedef struct {
     int32_t t, i, h;        /* time steps, input features, hidden size */
     int32_t sequence;       /* nonzero: output every hidden state [t][h], else the last [h] */
     dense_geom_t wx, rh;    /* 4h x i and 4h x h dense products */
+    float gate_clip;        /* > 0: clamp gate pre-activations to [-gate_clip, gate_clip] */
+    float cell_clip;        /* > 0: clamp the cell state to [-cell_clip, cell_clip] */
 } lstm_geom_t;
 
 static float lstm_sigmoid(float v)
 {
     return 1.0f / (1.0f + expf(-v));
+}
+
+/* v limited to [-bound, bound]; a zero bound leaves v unchanged. */
+static float lstm_clip(float v, float bound)
+{
+    if (bound > 0.0f) {
+        v = (v < -bound) ? -bound : ((v > bound) ? bound : v);
+    }
+    return v;
 }
 
 /* Forward LSTM, ONNX gate order i, o, f, c. scratch holds 10 * h floats. */
@@ -45,11 +58,11 @@ static void k_lstm(const float *restrict x, float *restrict y, const float *rest
         k_dense(x + (size_t)t * (size_t)g->i, gx, w, b, &g->wx);
         k_dense(h, gates, r, gx, &g->rh);
         for (int32_t j = 0; j < nh; ++j) {
-            const float ig = lstm_sigmoid(gates[j]);
-            const float og = lstm_sigmoid(gates[nh + j]);
-            const float fg = lstm_sigmoid(gates[2 * nh + j]);
-            const float cc = tanhf(gates[3 * nh + j]);
-            c[j] = fg * c[j] + ig * cc;
+            const float ig = lstm_sigmoid(lstm_clip(gates[j], g->gate_clip));
+            const float og = lstm_sigmoid(lstm_clip(gates[nh + j], g->gate_clip));
+            const float fg = lstm_sigmoid(lstm_clip(gates[2 * nh + j], g->gate_clip));
+            const float cc = tanhf(lstm_clip(gates[3 * nh + j], g->gate_clip));
+            c[j] = lstm_clip(fg * c[j] + ig * cc, g->cell_clip);
             h[j] = og * tanhf(c[j]);
         }
         if (g->sequence != 0) {
@@ -82,6 +95,14 @@ func planLSTM(ls *layerState) error {
 		}
 		if err := t.CheckFinite(); err != nil {
 			return fmt.Errorf("codegen: node %q (LSTM) %s: %v", n.Name, what, err)
+		}
+	}
+	for _, c := range []struct {
+		what string
+		v    float32
+	}{{"CellClip", n.Attrs.CellClip}, {"GateClip", n.Attrs.GateClip}} {
+		if !(c.v >= 0) || math.IsInf(float64(c.v), 0) {
+			return fmt.Errorf("codegen: node %q (LSTM): %s %v, want a finite bound ≥ 0", n.Name, c.what, c.v)
 		}
 	}
 	hid := n.Attrs.Hidden
@@ -124,8 +145,8 @@ func planLSTM(ls *layerState) error {
 // lstmGeometryInit is the initialiser of the lstm_geom_t of a node.
 func lstmGeometryInit(ls *layerState) string {
 	hid := ls.node.Attrs.Hidden
-	return fmt.Sprintf("%d, %d, %d, %d, { %d, %d, 0 }, { %d, %d, 0 }", ls.inShape[0], ls.inShape[1], hid,
-		b2i(ls.node.Attrs.Sequence), 4*hid, ls.inShape[1], 4*hid, hid)
+	return fmt.Sprintf("%d, %d, %d, %d, { %d, %d, 0 }, { %d, %d, 0 }, %s, %s", ls.inShape[0], ls.inShape[1], hid,
+		b2i(ls.node.Attrs.Sequence), 4*hid, ls.inShape[1], 4*hid, hid, cFloat(ls.node.Attrs.GateClip), cFloat(ls.node.Attrs.CellClip))
 }
 
 // lstmWeights returns the arrays of an LSTM node as stored: W and R as row panels, the summed

@@ -23,10 +23,16 @@ func planLayer(n *model.Node, shapes map[string][]int, opts Options) (*layerStat
 	switch n.Op {
 	case model.OpConv:
 		lp.Kind = KindConv
+		if len(ls.inShape) != 3 || n.Weight == nil || len(n.Weight.Shape) != 4 {
+			return nil, fmt.Errorf("codegen: node %q (Conv): only 2D convolutions have a C kernel (input %v); 1D convolutions are not generated yet", n.Name, ls.inShape)
+		}
 	case model.OpDense:
 		lp.Kind = KindDense
 	case model.OpMaxPool, model.OpAvgPool:
 		lp.Kind = KindPool
+		if len(ls.inShape) != 3 {
+			return nil, fmt.Errorf("codegen: node %q (%s): only 2D pooling has a C kernel (input %v)", n.Name, n.Op, ls.inShape)
+		}
 	case model.OpAdd, model.OpRelu:
 		lp.Kind = KindElementwise
 		lp.Ops = outElems
@@ -230,12 +236,12 @@ func decideFusion(layers []*layerState, graphOutput string) {
 		producer[ls.node.Outputs[0]] = ls
 	}
 	for _, ls := range layers {
-		if ls.node.Op != model.OpRelu {
+		if ls.node.Op != model.OpRelu || ls.q8 != nil {
 			continue
 		}
 		x := ls.node.Inputs[0]
 		p := producer[x]
-		if p == nil || readers[x] != 1 || x == graphOutput || p.fuseRelu {
+		if p == nil || readers[x] != 1 || x == graphOutput || p.fuseRelu || p.q8 != nil {
 			continue
 		}
 		switch p.node.Op {
@@ -250,6 +256,9 @@ func decideFusion(layers []*layerState, graphOutput string) {
 
 // kernelName returns the C kernel variant a layer calls, or "" when it emits no code.
 func kernelName(ls *layerState) string {
+	if ls.q8 != nil {
+		return q8KernelName(ls)
+	}
 	switch {
 	case ls.fusedAway || ls.alias || ls.intoPool != nil:
 		return ""

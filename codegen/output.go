@@ -17,7 +17,7 @@ import (
 
 // GeneratorVersion identifies the code generator in banners and manifests; it changes whenever
 // the generated code for the same inputs changes.
-const GeneratorVersion = "tcdse-codegen/2"
+const GeneratorVersion = "tcdse-codegen/3"
 
 // File is one generated file.
 type File struct {
@@ -91,7 +91,7 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 	files[prefix+".c"] = src
 	files[prefix+"_weights.h"], files[prefix+"_weights.c"] = emitWeights(p, prefix, ids, banner, o)
 	files["test_vectors.h"] = emitTestVectors(p, prefix, o.Vectors, count, banner)
-	files["harness.c"] = emitHarness(prefix, o.Tolerance, o.BenchIterations, banner)
+	files["harness.c"] = emitHarness(prefix, o.Tolerance, o.BenchIterations, p.HasInt8(), banner)
 	files["Makefile"] = emitMakefile(prefix)
 
 	m := Manifest{

@@ -34,8 +34,8 @@ const arenaAlign = 4
 const maxValueElements = 1 << 28
 
 // Plan is everything decided about a graph before C text is written: kernel classes, weight
-// formats, operation counts, sizes and the activation memory plan. All byte counts are for
-// float32 data.
+// formats, operation counts, sizes and the activation memory plan. Byte counts follow each
+// value's type: 4 bytes per float32 element, 1 per int8 element.
 type Plan struct {
 	Graph  string      `json:"graph"`
 	Input  IOPlan      `json:"input"`
@@ -67,6 +67,8 @@ type Plan struct {
 	// Unexported details the C emitter needs.
 	layers  []*layerState
 	storage map[string]storage // value name -> where it lives
+	// q8Values are the int8 activations (one byte per element); the rest are float32.
+	q8Values map[string]bool
 }
 
 // IOPlan describes the graph input or output.
@@ -162,6 +164,7 @@ type layerState struct {
 	csr       *csrMatrix
 	intoPool  *layerState // a Conv computed by this MaxPool's fused kernel
 	fusedConv *layerState // a MaxPool that computes this Conv on the fly
+	q8        *q8Layer    // an int8 layer's parameters (int8_plan.go); nil for float layers
 }
 
 // PlanGraph validates g (on a shallow copy; g is not modified) and plans code generation for
@@ -204,7 +207,9 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 			return nil, fmt.Errorf("codegen: value %q has %d elements, more than the %d the generated code indexes", name, n, maxValueElements)
 		}
 	}
-	p := &Plan{Graph: g.Name, storage: map[string]storage{}}
+	wrapped := q8WrapBoundary(&h) // int8 graph input/output: synthetic conversion layers
+	h.Nodes, h.Shapes, h.Quant = wrapped.Nodes, wrapped.Shapes, wrapped.Quant
+	p := &Plan{Graph: g.Name, storage: map[string]storage{}, q8Values: q8ValueTypes(&h)}
 	p.Input = ioPlan(h.Inputs[0].Name, h.Shapes[h.Inputs[0].Name])
 	p.Output = ioPlan(h.Outputs[0].Name, h.Shapes[h.Outputs[0].Name])
 	p.IOBytes = p.Input.Bytes + p.Output.Bytes
@@ -222,13 +227,20 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		if n.Op == model.OpAdd && !model.EqualShapes(h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]]) {
 			return nil, fmt.Errorf("codegen: node %q (Add): broadcasting %v + %v has no C kernel yet", n.Name, h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]])
 		}
-		ls, err := planLayer(n, h.Shapes, opts)
+		var ls *layerState
+		var err error
+		if isQ8Node(n) {
+			ls, err = planQ8Node(n, &h, p.q8Values, opts)
+		} else {
+			ls, err = planLayer(n, h.Shapes, opts)
+		}
 		if err != nil {
 			return nil, err
 		}
 		p.layers = append(p.layers, ls)
 	}
 	decideFusion(p.layers, p.Output.Name)
+	q8DecideFusion(p.layers, p.Output.Name)
 	if !opts.NoConvPoolFusion {
 		decideConvPool(p.layers, p.Output.Name)
 	}

@@ -492,3 +492,20 @@ func TestPlanRejectsConstantsAndBroadcasting(t *testing.T) {
 		t.Errorf("constant operand: err = %v, want an error naming the node and the constant", err)
 	}
 }
+
+func TestPlanRejects1DConvolution(t *testing.T) {
+	w := model.NewTensor(4, 2, 3)
+	g := &model.Graph{
+		Name:    "conv1d",
+		Inputs:  []model.Value{{Name: "x", Shape: []int{2, 16}}},
+		Outputs: []model.Value{{Name: "y"}},
+		Nodes: []*model.Node{{Name: "c1", Op: model.OpConv, Inputs: []string{"x"}, Outputs: []string{"y"}, Weight: w,
+			Attrs: model.Attrs{Strides: []int{1, 1}, Pads: []int{0, 0, 0, 0}, Dilations: []int{1, 1}}}},
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PlanGraph(g, Options{}); err == nil || !strings.Contains(err.Error(), `"c1"`) {
+		t.Errorf("1D conv: err = %v, want an error naming the node", err)
+	}
+}

@@ -59,11 +59,12 @@ func Sparsity(g *model.Graph) float64 {
 	return ratio(zeros, total)
 }
 
-// NonzeroParams returns the number of weight and bias elements that are not zero.
+// NonzeroParams returns the number of weight, recurrent-weight and bias elements that are not
+// zero, counting the same tensors as model.Graph.NumParams.
 func NonzeroParams(g *model.Graph) int {
 	nz := 0
 	for _, n := range g.Nodes {
-		for _, t := range []*model.Tensor{n.Weight, n.Bias} {
+		for _, t := range []*model.Tensor{n.Weight, n.Bias, n.Recurrent} {
 			if t != nil {
 				nz += t.Len() - t.CountZeros()
 			}

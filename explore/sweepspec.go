@@ -39,6 +39,8 @@ type SweepSpec struct {
 
 	// FineTune, when set, fine-tunes the model after every GWP step (see FineTuneSpec).
 	FineTune *FineTuneSpec `json:"finetune,omitempty" yaml:"finetune"`
+	// Quantize, when set, adds an int8 point for every GWP step (see QuantizeSpec).
+	Quantize *QuantizeSpec `json:"quantize,omitempty" yaml:"quantize"`
 }
 
 // ThresholdSpec is the sensitivity threshold: exactly one of Relative (a fraction of the
@@ -209,6 +211,7 @@ func (s SweepSpec) Validate() error {
 		bad("generate.max", "%d is outside [0, 100]", s.Generate.Max)
 	}
 	errs = append(errs, s.FineTune.validate()...)
+	errs = append(errs, s.Quantize.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

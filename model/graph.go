@@ -39,9 +39,8 @@ const (
 	OpSigmoid    Op = "Sigmoid"
 	OpTanh       Op = "Tanh"
 	OpHardSwish  Op = "HardSwish"
-	OpSub        Op = "Sub" // broadcasting, numpy rules, operands may be constants
-	OpMul        Op = "Mul" // broadcasting
-	OpBAdd       Op = "BroadcastAdd"
+	OpSub        Op = "Sub"        // broadcasting, numpy rules, operands may be constants
+	OpMul        Op = "Mul"        // broadcasting
 	OpConcat     Op = "Concat"     // along Attrs.Axis
 	OpPad        Op = "Pad"        // constant padding, Attrs.Pads (begins then ends), Attrs.Value
 	OpTranspose  Op = "Transpose"  // Attrs.Perm over per-sample axes
@@ -82,8 +81,15 @@ type Attrs struct {
 	// state [H].
 	Sequence bool `json:",omitempty"`
 	// LinearBeforeReset is ONNX GRU's linear_before_reset (PyTorch's GRU sets it).
-	LinearBeforeReset bool     `json:",omitempty"`
-	Activations       []string `json:",omitempty"` // recurrent activation functions, ONNX names
+	LinearBeforeReset bool `json:",omitempty"`
+	// CellClip (LSTM, TFLite's cell_clip) limits the cell state to [−CellClip, CellClip] after
+	// every update, before h = o ⊙ tanh(c) and the next step use it. 0 means no clipping.
+	CellClip float32 `json:",omitempty"`
+	// GateClip (LSTM, ONNX's clip as ONNX Runtime computes it) limits every gate
+	// pre-activation (the inputs of σ and of the candidate's tanh) to [−GateClip, GateClip];
+	// the cell state is not clipped. 0 means no clipping.
+	GateClip    float32  `json:",omitempty"`
+	Activations []string `json:",omitempty"` // recurrent activation functions, ONNX names
 	// Quant holds the output's quantization when a node computes in int8 (see quant.go).
 	Quant *QuantParams `json:",omitempty"`
 	// FloatRequant makes an int8 node requantize as ONNX's reference does (real scale in
@@ -223,15 +229,15 @@ func (g *Graph) PrunableLayers() []*Node {
 	return out
 }
 
-// NumParams returns the number of weight and bias elements in the graph.
+// NumParams returns the number of learned parameters in the graph: the elements of every
+// node's Weight, Recurrent and Bias. Initial states, constants and int8 copies are not counted.
 func (g *Graph) NumParams() int {
 	p := 0
 	for _, n := range g.Nodes {
-		if n.Weight != nil {
-			p += n.Weight.Len()
-		}
-		if n.Bias != nil {
-			p += n.Bias.Len()
+		for _, t := range []*Tensor{n.Weight, n.Recurrent, n.Bias} {
+			if t != nil {
+				p += t.Len()
+			}
 		}
 	}
 	return p

@@ -36,7 +36,7 @@ func init() {
 // actKernel returns the OpKernel of an elementwise activation; fn builds the scalar function
 // from the node's attributes.
 func actKernel(fn func(n *Node) func(float32) float32) OpKernel {
-	return OpKernel{Inputs: 1, Infer: inferUnary, Run: func(n *Node, a RunArgs) error {
+	return OpKernel{Inputs: 1, Infer: inferUnary, InPlace: true, Run: func(n *Node, a RunArgs) error {
 		if a.IsConst[0] {
 			return errNode(n, "the input is a constant")
 		}

@@ -11,7 +11,7 @@ func init() {
 		runDense(n, a.Ins[0], a.Y)
 		return nil
 	}})
-	RegisterOp(OpRelu, OpKernel{Inputs: 1, Infer: inferUnary, Run: func(n *Node, a RunArgs) error {
+	RegisterOp(OpRelu, OpKernel{Inputs: 1, Infer: inferUnary, InPlace: true, Run: func(n *Node, a RunArgs) error {
 		x, y := a.Ins[0], a.Y
 		parallelFor(len(x.Data), 1, len(x.Data), func(lo, hi int) {
 			src, dst := x.Data[lo:hi], y.Data[lo:hi]
@@ -32,7 +32,7 @@ func init() {
 		runSoftmax(a.Ins[0], a.Y, a.InShape[0][len(a.InShape[0])-1])
 		return nil
 	}})
-	RegisterOp(OpReshape, OpKernel{Inputs: 1, Infer: inferReshape, Run: func(n *Node, a RunArgs) error {
+	RegisterOp(OpReshape, OpKernel{Inputs: 1, Infer: inferReshape, InPlace: true, Run: func(n *Node, a RunArgs) error {
 		copy(a.Y.Data, a.Ins[0].Data)
 		return nil
 	}})

@@ -17,6 +17,10 @@ type OpKernel struct {
 	// Run computes y (already allocated with shape [batch, out...]) from the inputs (each
 	// [batch, ...], or a constant's per-sample shape with no batch dimension when IsConst).
 	Run func(n *Node, x RunArgs) error
+	// InPlace says the float32 Run may be handed an output tensor that is its first input
+	// (elementwise kernels that read x[i] before writing y[i]); the interpreter then reuses a
+	// dead input's memory instead of allocating a cold buffer.
+	InPlace bool
 }
 
 // RunArgs is what a kernel gets to run one node on a batch.

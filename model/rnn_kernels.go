@@ -37,8 +37,10 @@ func init() {
 //   - RNN: h = tanh(xWi + Wbi + hRi + Rbi).
 //   - LSTM, order i, o, f, c: i = σ(xWi + Wbi + hRi + Rbi), o and f alike with σ,
 //     c̃ = tanh(xWc + Wbc + hRc + Rbc); c' = f ⊙ c + i ⊙ c̃; h' = o ⊙ tanh(c'). (PyTorch stores
-//     i, f, g, o; its ONNX export reorders them.) No peepholes, no clipping, no coupled
-//     input-forget gate.
+//     i, f, g, o; its ONNX export reorders them.) No peepholes, no coupled input-forget gate.
+//     Attrs.GateClip > 0 (ONNX clip) clamps each of the four gate pre-activations to
+//     [−GateClip, GateClip] before σ or tanh; Attrs.CellClip > 0 (TFLite cell_clip) clamps c'
+//     to [−CellClip, CellClip] before h' and the next step use it.
 //   - GRU, order z, r, h: z = σ(xWz + Wbz + hRz + Rbz), r likewise; with
 //     Attrs.LinearBeforeReset (PyTorch's GRU) ĥ = tanh(xWh + Wbh + r ⊙ (hRh + Rbh)), without it
 //     ĥ = tanh(xWh + Wbh + (r ⊙ h)Rh + Rbh); h' = (1 − z) ⊙ ĥ + z ⊙ h.
@@ -55,8 +57,9 @@ func init() {
 //
 // (note the order i, o, f, c, not TFLite's i, f, c, o). The TFLite input is [B, T, I] when
 // time_major is false, which is the IR's layout; a time-major input must be transposed. The
-// operator's fused activation must be TANH and cell_clip and proj_clip 0; CIFG (no input gate),
-// peephole (cell_to_*), projection and layer-normalisation tensors have no OpLSTM equivalent.
+// operator's fused activation must be TANH and proj_clip 0; cell_clip becomes Attrs.CellClip.
+// CIFG (no input gate), peephole (cell_to_*), projection and layer-normalisation tensors have no
+// OpLSTM equivalent.
 // The initial states (TFLite variable tensors) are zero.
 func RecurrentGates(op Op) int {
 	switch op {
@@ -115,6 +118,17 @@ func inferRecurrent(n *Node, ins [][]int) ([]int, error) {
 	} else if n.InitialC != nil {
 		return nil, errNode(n, "has an initial cell state, which only LSTM has")
 	}
+	for _, c := range []struct {
+		name string
+		v    float32
+	}{{"CellClip", n.Attrs.CellClip}, {"GateClip", n.Attrs.GateClip}} {
+		if c.v != 0 && n.Op != OpLSTM {
+			return nil, errNode(n, "%s is an LSTM attribute", c.name)
+		}
+		if !(c.v >= 0) || math.IsInf(float64(c.v), 0) {
+			return nil, errNode(n, "%s %v, want a positive finite bound or 0 (none)", c.name, c.v)
+		}
+	}
 	if n.Attrs.LinearBeforeReset && n.Op != OpGRU {
 		return nil, errNode(n, "LinearBeforeReset is a GRU attribute")
 	}
@@ -166,6 +180,8 @@ type rnnLayer struct {
 	wb, rb     []float32 // input and recurrence biases [G·H], or nil
 	h0, c0     []float32 // initial states [H], or nil
 	lbr, every bool      // GRU linear_before_reset; output every step
+	cellClip   float32   // LSTM cell state bound, 0 for none
+	gateClip   float32   // LSTM gate pre-activation bound, 0 for none
 }
 
 // runRecurrent runs a recurrent node on a batch. Samples are split into chunks over goroutines;
@@ -181,7 +197,7 @@ func runRecurrent(n *Node, a RunArgs) error {
 		return err
 	}
 	l := &rnnLayer{op: n.Op, t: a.InShape[0][0], in: a.InShape[0][1], h: n.Attrs.Hidden,
-		lbr: n.Attrs.LinearBeforeReset, every: n.Attrs.Sequence}
+		lbr: n.Attrs.LinearBeforeReset, every: n.Attrs.Sequence, cellClip: n.Attrs.CellClip, gateClip: n.Attrs.GateClip}
 	l.gh = RecurrentGates(n.Op) * l.h
 	l.wt = rnnTranspose(n.Weight.Data, l.gh, l.in)
 	l.rt = rnnTranspose(n.Recurrent.Data, l.gh, l.h)
@@ -263,12 +279,13 @@ func (l *rnnLayer) runChunk(x, y []float32, bs int) {
 					}
 				case OpLSTM:
 					cc := cs[s*h : (s+1)*h]
+					gc, cl := l.gateClip, l.cellClip
 					for j := range hh {
-						i := rnnSigmoid(xs[j] + rs[j])
-						o := rnnSigmoid(xs[h+j] + rs[h+j])
-						f := rnnSigmoid(xs[2*h+j] + rs[2*h+j])
-						g := rnnTanh(xs[3*h+j] + rs[3*h+j])
-						cc[j] = f*cc[j] + i*g
+						i := rnnSigmoid(rnnClip(xs[j]+rs[j], gc))
+						o := rnnSigmoid(rnnClip(xs[h+j]+rs[h+j], gc))
+						f := rnnSigmoid(rnnClip(xs[2*h+j]+rs[2*h+j], gc))
+						g := rnnTanh(rnnClip(xs[3*h+j]+rs[3*h+j], gc))
+						cc[j] = rnnClip(f*cc[j]+i*g, cl)
 						hh[j] = o * rnnTanh(cc[j])
 					}
 				case OpGRU: // linear_before_reset
@@ -329,6 +346,14 @@ func (l *rnnLayer) gruResetStep(xp, hs, rp, rh []float32, bs, step int) {
 			hh[j] = (1-z)*c + z*hh[j]
 		}
 	}
+}
+
+// rnnClip limits v to [−bound, bound]; a zero bound leaves v unchanged.
+func rnnClip(v, bound float32) float32 {
+	if bound == 0 {
+		return v
+	}
+	return min(max(v, -bound), bound)
 }
 
 // rnnSigmoid is the logistic function, computed in float64 and rounded once.

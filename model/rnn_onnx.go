@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/tcdse/tcdse/model/onnxpb"
@@ -11,9 +12,10 @@ import (
 // ONNX import of RNN, LSTM and GRU, after rnnNormalize (rnn_layout.go) has made their input
 // batch first and folded the layout operators after their output.
 //
-// Supported: forward direction, default activations, no clip, LSTM without peepholes (P) or
-// input_forget, GRU with or without linear_before_reset; constant W, R and B; absent,
-// constant or zero (ConstantOfShape) initial states whose rows are the same for every sample;
+// Supported: forward direction, default activations, clip on LSTM only (Attrs.GateClip), LSTM
+// without peepholes (P) or input_forget, GRU with or without linear_before_reset; constant W, R
+// and B; absent, constant or zero (ConstantOfShape) initial states whose rows are the same for
+// every sample;
 // sequence_lens absent or a constant equal to T for every sample; exactly one of Y and Y_h
 // used. Everything else is an error that names the node.
 func init() {
@@ -139,7 +141,20 @@ func rnnCheckAttrs(n *onnxpb.NodeProto, a onnxAttrs, op Op, attrs *Attrs) error 
 		return fmt.Errorf("direction %q is not supported (only forward; no bidirectional or reverse layers)", dir)
 	}
 	if a.has("clip") {
-		return errors.New("clip is not supported")
+		// ONNX clips "the input of activations"; ONNX Runtime clips the four gate
+		// pre-activations and leaves the cell state unclipped, which is Attrs.GateClip. The
+		// spec's RNN and GRU clip is not implemented.
+		if op != OpLSTM {
+			return fmt.Errorf("clip is not supported on %s (only on LSTM)", op)
+		}
+		c, err := a.float("clip", 0)
+		if err != nil {
+			return err
+		}
+		if !(c > 0) || math.IsInf(float64(c), 0) {
+			return fmt.Errorf("clip %v, want a positive finite threshold", c)
+		}
+		attrs.GateClip = c
 	}
 	if a.has("activation_alpha") || a.has("activation_beta") {
 		return errors.New("activation_alpha/activation_beta are not supported (only the default activations)")

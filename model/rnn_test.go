@@ -491,7 +491,7 @@ func TestRecurrentImportErrors(t *testing.T) {
 		{"two directions of weights", rnnTestModel{wDims: []int64{2, 8, 2}}, "W \"W\" has shape [2 8 2]"},
 		{"wrong input size", rnnTestModel{wDims: []int64{1, 8, 3}}, "W \"W\" has shape [1 8 3]"},
 		{"peepholes", rnnTestModel{inputs: strs("B", "", "", "", "P")}, "peephole"},
-		{"clip", rnnTestModel{attrs: []*onnxpb.AttributeProto{attrFloat("clip", 3)}}, "clip"},
+		{"clip", rnnTestModel{attrs: []*onnxpb.AttributeProto{attrFloat("clip", -1)}}, "clip -1"},
 		{"input_forget", rnnTestModel{attrs: []*onnxpb.AttributeProto{attrInt("input_forget", 1)}}, "input_forget"},
 		{"activations", rnnTestModel{attrs: []*onnxpb.AttributeProto{{Name: proto.String("activations"),
 			Type: onnxpb.AttributeProto_STRINGS.Enum(), Strings: [][]byte{[]byte("Relu"), []byte("Tanh"), []byte("Tanh")}}}}, "activations [Relu Tanh Tanh]"},

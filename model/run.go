@@ -21,6 +21,56 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 			return nil, err
 		}
 	}
+	_, batch, err := g.bindInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	chunk := g.chunkSize()
+	if batch <= chunk {
+		return g.runBatch(inputs)
+	}
+	// Run the whole graph on slices of the batch, so that each layer's activations stay in
+	// cache for the next layer. Every kernel computes each sample independently, so results are
+	// the same bits as one large batch.
+	outs := make([]*Tensor, len(g.Outputs))
+	for i, o := range g.Outputs {
+		outs[i] = NewTensor(append([]int{batch}, g.Shapes[o.Name]...)...)
+	}
+	for lo := 0; lo < batch; lo += chunk {
+		hi := min(lo+chunk, batch)
+		part := make([]*Tensor, len(inputs))
+		for i, t := range inputs {
+			per := len(t.Data) / batch
+			part[i] = &Tensor{Shape: append([]int{hi - lo}, t.Shape[1:]...), Data: t.Data[lo*per : hi*per]}
+		}
+		res, err := g.runBatch(part)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range res {
+			per := len(outs[i].Data) / batch
+			copy(outs[i].Data[lo*per:hi*per], r.Data)
+		}
+	}
+	return outs, nil
+}
+
+// chunkBytes is the activation footprint per batch slice that Run aims for: about a last-level
+// cache share; smaller slices pay the kernels' per-call costs (weight packing) too often.
+const chunkBytes = 2 << 20
+
+// chunkSize returns how many samples Run pushes through the graph at once: enough that the
+// largest activation of the slice fills about chunkBytes, and at least 8.
+func (g *Graph) chunkSize() int {
+	largest := 1
+	for _, s := range g.Shapes {
+		largest = max(largest, numElems(s))
+	}
+	return max(8, chunkBytes/(4*largest))
+}
+
+// runBatch runs the graph on inputs already checked by bindInputs.
+func (g *Graph) runBatch(inputs []*Tensor) ([]*Tensor, error) {
 	vals, batch, err := g.bindInputs(inputs)
 	if err != nil {
 		return nil, err
@@ -39,7 +89,11 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 				args.Ins[j], args.IsConst[j] = c, true
 			}
 		}
-		out, err := runNode(n, args)
+		var reuse *Tensor
+		if x := args.Ins[0]; !args.IsConst[0] && lastUse[n.Inputs[0]] == i && !isInput(inputs, x) && n.Attrs.Quant == nil {
+			reuse = x // dead after this node: an in-place kernel may overwrite it
+		}
+		out, err := runNode(n, args, reuse)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +173,8 @@ func isInput(inputs []*Tensor, t *Tensor) bool {
 }
 
 // runNode executes one node on a batch.
-func runNode(n *Node, args RunArgs) (*Tensor, error) {
+// reuse, when not nil, is a dead input tensor that an in-place kernel may write its output to.
+func runNode(n *Node, args RunArgs, reuse *Tensor) (*Tensor, error) {
 	if err := checkParams(n); err != nil {
 		return nil, err
 	}
@@ -127,8 +182,9 @@ func runNode(n *Node, args RunArgs) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := k.Run
+	run, inPlace := k.Run, k.InPlace
 	if n.Attrs.Quant != nil && n.Op != OpQuantize {
+		inPlace = false
 		q, ok := int8Kernels[n.Op]
 		if !ok {
 			return nil, errNode(n, "the interpreter has no int8 kernel for this operator")
@@ -138,7 +194,11 @@ func runNode(n *Node, args RunArgs) (*Tensor, error) {
 	if run == nil {
 		return nil, errNode(n, "the interpreter does not implement this operator")
 	}
-	args.Y = NewTensor(append([]int{args.Batch}, args.Out...)...)
+	if reuse != nil && inPlace && len(reuse.Data) == args.Batch*numElems(args.Out) {
+		args.Y = &Tensor{Shape: append([]int{args.Batch}, args.Out...), Data: reuse.Data}
+	} else {
+		args.Y = NewTensor(append([]int{args.Batch}, args.Out...)...)
+	}
 	if len(args.Y.Data) == 0 {
 		return args.Y, nil // a zero-sized output needs no work
 	}
@@ -167,4 +227,10 @@ func biasData(n *Node) []float32 {
 		return nil
 	}
 	return n.Bias.Data
+}
+
+// numElems is NumElements for shapes already validated.
+func numElems(shape []int) int {
+	n, _ := NumElements(shape)
+	return n
 }

@@ -15,7 +15,7 @@ func runDense(n *Node, x, y *Tensor) {
 			wt[j*nOut+i] = v
 		}
 	}
-	cols := max(1, min(nOut, gemmBlockBytes/(4*max(k, 1))))
+	cols := min(nOut, max(16, gemmBlockBytes/(4*max(k, 1))/16*16)) // whole 16-column kernel blocks
 	colTiles := (nOut + cols - 1) / cols
 	rows := min(batch, 16)
 	rowTiles := (batch + rows - 1) / rows
@@ -36,13 +36,39 @@ func runDense(n *Node, x, y *Tensor) {
 	})
 }
 
-// runConv computes a 2D convolution (a 1D one as height 1) by im2col. The output pixels of the
-// whole batch form the columns of one long matrix; for a chunk of columns (several small
-// samples, or part of a large one) it gathers the input values each weight meets into a patch
-// matrix [C/group·kH·kW, columns], multiplies the weight rows of each group [M/group, C/group·kH·kW]
-// by it, and scatters the result, plus bias, into the output. Chunks are sized so that the patch
-// matrix stays in cache, and depend only on the layer's shape and the batch size.
+// runConv computes a 2D convolution (a 1D one as height 1). Depthwise layers (one input
+// channel per group, up to 3 output channels each) run directly (runDepthwiseConv), 1×1 layers
+// with stride 1 and no padding as one matrix product per sample (runPointwiseConv), and all
+// others as an implicit matrix product on a padded copy of the input (runConvImplicit), or, for
+// images too large for that, by im2col (runConvIm2col). Every path sums each output over the weights in the same
+// order, so the choice does not change the result.
 func runConv(n *Node, x, y *Tensor, in, out []int) {
+	c, h, w, _ := conv1DPlane(in)
+	m, oh, ow, _ := conv1DPlane(out)
+	groups := n.Groups()
+	cg, mg := c/groups, m/groups
+	kh, kw := conv1DKernel(n.Weight)
+	strides, pads, _ := n.ConvGeometry()
+	switch {
+	case cg == 1 && mg < 4 && kh*kw > 1: // a GEMM of 1 to 3 rows per group would waste the kernel
+		runDepthwiseConv(n, x, y, in, out)
+	case kh == 1 && kw == 1 && strides[0] == 1 && strides[1] == 1 && pads[0] == 0 && pads[1] == 0 &&
+		oh == h && ow == w:
+		runPointwiseConv(n, x, y, in, out)
+	default:
+		if !runConvImplicit(n, x, y, in, out) {
+			runConvIm2col(n, x, y, in, out)
+		}
+	}
+}
+
+// runConvIm2col computes a convolution by im2col. The output pixels of the whole batch form the
+// columns of one long matrix; for a chunk of columns (several small samples, or part of a large
+// one) it gathers the input values each weight meets into a patch matrix
+// [C/group·kH·kW, columns], multiplies the weight rows of each group [M/group, C/group·kH·kW] by
+// it, and scatters the result, plus bias, into the output. Chunks are sized so that the patch
+// matrix stays in cache, and depend only on the layer's shape and the batch size.
+func runConvIm2col(n *Node, x, y *Tensor, in, out []int) {
 	batch := x.Shape[0]
 	c, h, w, _ := conv1DPlane(in)
 	m, oh, ow, _ := conv1DPlane(out)

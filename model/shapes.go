@@ -130,15 +130,6 @@ func inferPool(n *Node, ins [][]int) ([]int, error) {
 	return conv1DOut(x, c, oh, ow), nil
 }
 
-func inferSameShapes(n *Node, ins [][]int) ([]int, error) {
-	for i := 1; i < len(ins); i++ {
-		if !equalInts(ins[0], ins[i]) {
-			return nil, errNode(n, "operand shapes %v and %v differ", ins[0], ins[i])
-		}
-	}
-	return cloneInts(ins[0]), nil
-}
-
 func inferReshape(n *Node, ins [][]int) ([]int, error) {
 	a, _ := NumElements(ins[0])
 	b, err := NumElements(n.Attrs.Shape)

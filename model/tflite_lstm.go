@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/tcdse/tcdse/model/tflitefb"
 )
@@ -27,11 +28,7 @@ var tflToONNXGates = [4]int{0, 3, 1, 2}
 // without peepholes, projection or layer normalisation, as an OpLSTM node that outputs every
 // step ([T, H] per sample). The per-gate TFLite tensors are stacked in ONNX gate order
 // i, o, f, c into W [4H, I], R [4H, H] and B [8H] (input biases, then zero recurrence
-// biases).
-//
-// A cell_clip is dropped: OpLSTM has no cell clipping, so the import is exact only while the
-// cell state stays within ±cell_clip (Keras' converter writes cell_clip 10; TestTFLiteMNISTLSTM
-// checks the imported model against a clipping reference).
+// biases). A cell_clip becomes Attrs.CellClip (Keras' converter writes cell_clip 10).
 func (imp *tflImporter) lstm(op *tflOp) error {
 	x, xt, err := imp.act(op, tflLSTMInput)
 	if err != nil {
@@ -55,8 +52,8 @@ func (imp *tflImporter) lstm(op *tflOp) error {
 		return fmt.Errorf("time-major LSTM is not supported")
 	case o.ProjClip() != 0:
 		return fmt.Errorf("projection clipping is not supported (proj_clip %v)", o.ProjClip())
-	case o.CellClip() < 0:
-		return fmt.Errorf("negative cell_clip %v", o.CellClip())
+	case !(o.CellClip() >= 0) || math.IsInf(float64(o.CellClip()), 0):
+		return fmt.Errorf("cell_clip %v, want a finite value ≥ 0", o.CellClip())
 	case o.FusedActivationFunction() != tflitefb.ActivationFunctionTypeTANH:
 		return fmt.Errorf("activation %s is not supported (want TANH)", tflitefb.EnumNamesActivationFunctionType[o.FusedActivationFunction()])
 	case o.DiagonalRecurrentTensors():
@@ -112,7 +109,7 @@ func (imp *tflImporter) lstm(op *tflOp) error {
 	}
 	b.Data = append(b.Data, make([]float32, 4*h)...) // zero recurrence biases
 	n := &Node{Op: OpLSTM, Inputs: []string{x.name}, Weight: w, Recurrent: r, Bias: b,
-		Attrs: Attrs{Hidden: h, Sequence: true}}
+		Attrs: Attrs{Hidden: h, Sequence: true, CellClip: o.CellClip()}}
 	for _, s := range []struct {
 		i   int
 		dst **Tensor

@@ -47,7 +47,7 @@ func (g *Graph) Forward(inputs ...*Tensor) (*Activations, error) {
 				args.Ins[j], args.IsConst[j] = c, true
 			}
 		}
-		out, err := runNode(n, args)
+		out, err := runNode(n, args, nil)
 		if err != nil {
 			return nil, err
 		}

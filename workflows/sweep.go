@@ -25,10 +25,12 @@ type SweepResult struct {
 	Baseline    activities.Evaluation               `json:"baseline"`
 	Sensitivity map[string]explore.LayerSensitivity `json:"sensitivity"`
 	Steps       []activities.Evaluation             `json:"steps"`
-	Report      pareto.Report                       `json:"report"`
-	Code        []activities.GenerateResult         `json:"code,omitempty"`
-	Boards      []hilbench.RunResult                `json:"boards,omitempty"`
-	Files       []string                            `json:"files"`
+	// Int8 are the int8 points of the GWP steps (spec.quantize), in step order.
+	Int8   []activities.Evaluation     `json:"int8,omitempty"`
+	Report pareto.Report               `json:"report"`
+	Code   []activities.GenerateResult `json:"code,omitempty"`
+	Boards []hilbench.RunResult        `json:"boards,omitempty"`
+	Files  []string                    `json:"files"`
 }
 
 // a is a nil receiver used only to name activity methods; the worker registers a real one.
@@ -101,7 +103,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 
 	// 3. Global weighted pruning: each step starts from the previous step's model.
 	prog.Phase = "gwp"
-	var steps []activities.Evaluation
+	var steps, int8Points []activities.Evaluation
 	prev := imp.Model
 	prevHash := imp.ModelHash
 	for _, g := range spec.Schedule {
@@ -114,8 +116,21 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		}
 		prog.Done++
 		steps = append(steps, ev)
+		if spec.Quantize != nil {
+			// The step's model quantized to int8 is a point of its own; the next step still
+			// prunes the float model.
+			q := evalIn(fmt.Sprintf("gwp-%g-int8", g), nil)
+			q.Model, q.ModelHash, q.Keep, q.Quantize = *ev.Model, ev.ModelHash, true, spec.Quantize
+			prog.Total++
+			var qev activities.Evaluation
+			if err := workflow.ExecuteActivity(ctx, a.Evaluate, q).Get(ctx, &qev); err != nil {
+				return nil, err
+			}
+			prog.Done++
+			int8Points = append(int8Points, qev)
+		}
 		if spec.Floor > 0 && metric.Better(spec.Floor*imp.Baseline.Quality, ev.Quality) {
-			prog.Note = fmt.Sprintf("stopped at g=%g: quality %.4g below the floor", g, ev.Quality)
+			prog.Note = fmt.Sprintf("stopped at g=%g: %s %.4g is worse than the floor %.4g", g, spec.Metric, ev.Quality, spec.Floor*imp.Baseline.Quality)
 			break
 		}
 		prev, prevHash = *ev.Model, ev.ModelHash
@@ -131,21 +146,21 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		Metric: spec.Metric, HigherIsBetter: metric.HigherIsBetter, Target: spec.Target,
 		ClockMHz: float64(target.Core.Clock.Value) / 1e6, Baseline: imp.Baseline.Point(),
 	}
-	for _, ev := range append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), steps...) {
+	for _, ev := range append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), steps...), int8Points...) {
 		p := ev.Point()
 		if spec.Floor > 0 && p.Fits && metric.Better(spec.Floor*imp.Baseline.Quality, p.Quality) {
-			p.Fits, p.Reason = false, fmt.Sprintf("quality %.4g below the floor %.4g", p.Quality, spec.Floor*imp.Baseline.Quality)
+			p.Fits, p.Reason = false, fmt.Sprintf("%s %.4g is worse than the floor %.4g", spec.Metric, p.Quality, spec.Floor*imp.Baseline.Quality)
 		}
 		report.Points = append(report.Points, p)
 	}
 	report.Front = pareto.Front(report.Points, metric.HigherIsBetter)
-	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, Steps: steps, Report: report}
+	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, Steps: steps, Int8: int8Points, Report: report}
 
 	// 5. Code for the chosen points, and their runs on a board.
 	prog.Phase = "generate"
 	chosen := choosePoints(report.Front, spec.Generate.Max, metric.HigherIsBetter)
 	byID := map[string]activities.Evaluation{imp.Baseline.CandidateID: imp.Baseline}
-	for _, ev := range append(probeEvals, steps...) {
+	for _, ev := range append(append(probeEvals, steps...), int8Points...) {
 		byID[ev.CandidateID] = ev
 	}
 	prog.Total += len(chosen) * 2

@@ -1,0 +1,68 @@
+package workflows_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/workflows"
+)
+
+// runSweep runs spec in a fresh test environment without a board and returns its result.
+func runSweep(t *testing.T, spec explore.SweepSpec) workflows.SweepResult {
+	t.Helper()
+	env := newEnv(t, false)
+	env.ExecuteWorkflow(workflows.Sweep, spec)
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("sweep failed: %v", err)
+	}
+	var res workflows.SweepResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// TestSweepLeNetInt8Points runs the LeNet sweep with quantize set and checks that every GWP
+// step yields an int8 point next to it, that the float steps keep the candidate ids of a sweep
+// without quantize, and that the int8 points are in the report.
+func TestSweepLeNetInt8Points(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two real LeNet sweeps")
+	}
+	plain := runSweep(t, lenetSpec(t))
+	spec := lenetSpec(t)
+	spec.Quantize = &explore.QuantizeSpec{Calibration: explore.CalibrationMinMax, Samples: 100}
+	res := runSweep(t, spec)
+	if len(res.Int8) != len(res.Steps) || len(res.Steps) != len(plain.Steps) {
+		t.Fatalf("%d int8 points for %d steps (%d without quantize)", len(res.Int8), len(res.Steps), len(plain.Steps))
+	}
+	if got, want := len(res.Report.Points), len(plain.Report.Points)+len(res.Steps); got != want {
+		t.Errorf("%d points evaluated, want %d", got, want)
+	}
+	labels := map[string]bool{}
+	for _, p := range res.Report.Points {
+		labels[p.Label] = true
+	}
+	for _, gen := range res.Code {
+		t.Logf("generated C for %s: weights %d B, arena %d B", gen.Label, gen.WeightBytes, gen.ArenaBytes)
+	}
+	for i, step := range res.Steps {
+		q := res.Int8[i]
+		if step.CandidateID != plain.Steps[i].CandidateID {
+			t.Errorf("step %s: candidate id %s with quantize, %s without", step.Label, step.CandidateID, plain.Steps[i].CandidateID)
+		}
+		if q.Label != step.Label+"-int8" || !labels[q.Label] || !strings.HasPrefix(q.Label, "gwp-") {
+			t.Errorf("int8 point %q for step %q, want label %q in the report", q.Label, step.Label, step.Label+"-int8")
+		}
+		t.Logf("%s: top-1 %.3f ROM %d RAM %d; %s: top-1 %.3f ROM %d RAM %d", step.Label, step.Quality, step.ROMBytes, step.RAMBytes,
+			q.Label, q.Quality, q.ROMBytes, q.RAMBytes)
+		if q.Quality < step.Quality-0.02 || q.ROMBytes >= step.ROMBytes || q.Sparsity < step.Sparsity {
+			t.Errorf("int8 point %s: quality %.3f ROM %d sparsity %.3f against float %.3f, %d, %.3f", q.Label, q.Quality, q.ROMBytes, q.Sparsity,
+				step.Quality, step.ROMBytes, step.Sparsity)
+		}
+	}
+}
