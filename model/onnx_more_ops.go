@@ -15,28 +15,16 @@ import (
 // moved, sliced or reduced; the IR's axes are per sample (ONNX axis − 1).
 
 func init() {
-	onnxOps["Sub"] = func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
-		return imp.moreBinary(n, name, OpSub)
-	}
-	onnxOps["Mul"] = func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
-		return imp.moreBinary(n, name, OpMul)
-	}
-	onnxOps["Div"] = func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
-		return imp.moreBinary(n, name, OpDiv)
-	}
+	onnxOps["Sub"] = moreBinaryOf(OpSub)
+	onnxOps["Mul"] = moreBinaryOf(OpMul)
+	onnxOps["Div"] = moreBinaryOf(OpDiv)
 	onnxOps["BatchNormalization"] = (*onnxImporter).moreBatchNorm
 	onnxOps["Clip"] = (*onnxImporter).moreClip
 	onnxOps["LeakyRelu"] = (*onnxImporter).moreLeakyRelu
 	onnxOps["HardSigmoid"] = (*onnxImporter).moreHardSigmoid
-	onnxOps["Sigmoid"] = func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
-		return imp.unary(n, name, OpSigmoid)
-	}
-	onnxOps["Tanh"] = func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
-		return imp.unary(n, name, OpTanh)
-	}
-	onnxOps["HardSwish"] = func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
-		return imp.unary(n, name, OpHardSwish)
-	}
+	onnxOps["Sigmoid"] = moreUnaryOf(OpSigmoid)
+	onnxOps["Tanh"] = moreUnaryOf(OpTanh)
+	onnxOps["HardSwish"] = moreUnaryOf(OpHardSwish)
 	onnxOps["Softmax"] = (*onnxImporter).moreSoftmax
 	onnxOps["Concat"] = (*onnxImporter).moreConcat
 	onnxOps["Pad"] = (*onnxImporter).morePad
@@ -47,6 +35,20 @@ func init() {
 	onnxOps["Unsqueeze"] = (*onnxImporter).moreUnsqueeze
 	onnxOps["ReduceMean"] = (*onnxImporter).moreReduceMean
 	moreRegisterFolding() // after the converters it wraps
+}
+
+// moreBinaryOf returns the converter of a broadcasting binary operator that becomes op.
+func moreBinaryOf(op Op) func(*onnxImporter, *onnxpb.NodeProto, string) error {
+	return func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
+		return imp.moreBinary(n, name, op)
+	}
+}
+
+// moreUnaryOf returns the converter of a one-input operator without attributes that becomes op.
+func moreUnaryOf(op Op) func(*onnxImporter, *onnxpb.NodeProto, string) error {
+	return func(imp *onnxImporter, n *onnxpb.NodeProto, name string) error {
+		return imp.unary(n, name, op)
+	}
 }
 
 // moreAdd converts Add (listed in onnxOps in onnx_import.go).
@@ -233,19 +235,9 @@ func (imp *onnxImporter) moreBatchNorm(n *onnxpb.NodeProto, name string) error {
 	if len(n.GetInput()) == 5 && imp.foldTarget(n.GetInput()[0]) != nil {
 		return imp.batchNorm(n, name)
 	}
-	if len(n.GetInput()) != 5 {
-		return fmt.Errorf("has %d inputs, want 5 (X, scale, B, mean, var)", len(n.GetInput()))
-	}
-	a := attrsOf(n)
-	eps, err := a.float("epsilon", 1e-5)
+	eps, err := batchNormEpsilon(n)
 	if err != nil {
 		return err
-	}
-	if tm, err := a.int("training_mode", 0); err != nil || tm != 0 {
-		return errors.New("training_mode=1 is not supported (inference only)")
-	}
-	if sp, err := a.int("spatial", 1); err != nil || sp != 1 {
-		return errors.New("spatial=0 is not supported")
 	}
 	x, xs, err := imp.activation(n.GetInput()[0])
 	if err != nil {
@@ -271,7 +263,7 @@ func (imp *onnxImporter) moreBatchNorm(n *onnxpb.NodeProto, name string) error {
 	cshape[0] = xs[0]
 	scale, shift := NewTensor(cshape...), NewTensor(cshape...)
 	for c := range scale.Data {
-		inv := float64(params[0].F[c]) / math.Sqrt(float64(params[3].F[c])+float64(eps))
+		inv := batchNormInvStd(params, c, eps)
 		scale.Data[c] = float32(inv)
 		shift.Data[c] = float32(float64(params[1].F[c]) - float64(params[2].F[c])*inv)
 	}
@@ -345,10 +337,7 @@ func (imp *onnxImporter) moreHardSigmoid(n *onnxpb.NodeProto, name string) error
 
 // moreUnaryAttrs emits a node of op on input 0 with the given attributes.
 func (imp *onnxImporter) moreUnaryAttrs(n *onnxpb.NodeProto, name string, op Op, attrs Attrs) error {
-	if len(n.GetInput()) < 1 {
-		return errors.New("has no input")
-	}
-	x, _, err := imp.activation(n.GetInput()[0])
+	x, _, err := imp.firstActivation(n)
 	if err != nil {
 		return err
 	}
@@ -388,18 +377,11 @@ func moreSampleAxis(ax int64, r int) (int, error) {
 // earlier one is moved last by a Transpose and back (opset 13 normalises one axis), or flattened
 // with the axes after it by a Reshape (before opset 13, Softmax normalises all of them).
 func (imp *onnxImporter) moreSoftmax(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) != 1 {
-		return fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
-	}
-	x, xs, err := imp.activation(n.GetInput()[0])
+	x, xs, err := imp.soleActivation(n)
 	if err != nil {
 		return err
 	}
-	def := int64(-1)
-	if imp.opset < 13 {
-		def = 1
-	}
-	ax, err := moreAxis(attrsOf(n), "axis", def, len(xs))
+	ax, err := moreAxis(attrsOf(n), "axis", imp.softmaxDefaultAxis(), len(xs))
 	if err != nil {
 		return err
 	}
@@ -689,10 +671,7 @@ func (imp *onnxImporter) moreGather(n *onnxpb.NodeProto, name string) error {
 // moreSlice converts Slice with constant starts, ends, axes and steps. The batch axis may only
 // be "sliced" whole (start 0, step 1, end at least the batch size, such as INT64_MAX).
 func (imp *onnxImporter) moreSlice(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) < 1 {
-		return errors.New("has no input")
-	}
-	x, xs, err := imp.activation(n.GetInput()[0])
+	x, xs, err := imp.firstActivation(n)
 	if err != nil {
 		return err
 	}
@@ -802,15 +781,20 @@ func moreSampleAxes(axes []int64, r int) ([]int, error) {
 	return out, nil
 }
 
+// moreSqueezeArgs returns the per-sample shape of the input of Squeeze or Unsqueeze and its
+// axes (an attribute before opset 13, an input from it on), with whether they are given.
+func (imp *onnxImporter) moreSqueezeArgs(n *onnxpb.NodeProto) (xs []int, axes []int64, ok bool, err error) {
+	if _, xs, err = imp.firstActivation(n); err != nil {
+		return nil, nil, false, err
+	}
+	if axes, ok, err = imp.moreAxesOf(n, 13); err != nil {
+		return nil, nil, false, err
+	}
+	return xs, axes, ok, nil
+}
+
 func (imp *onnxImporter) moreSqueeze(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) < 1 {
-		return errors.New("has no input")
-	}
-	_, xs, err := imp.activation(n.GetInput()[0])
-	if err != nil {
-		return err
-	}
-	axes, ok, err := imp.moreAxesOf(n, 13)
+	xs, axes, ok, err := imp.moreSqueezeArgs(n)
 	if err != nil {
 		return err
 	}
@@ -844,14 +828,7 @@ func (imp *onnxImporter) moreSqueeze(n *onnxpb.NodeProto, name string) error {
 }
 
 func (imp *onnxImporter) moreUnsqueeze(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) < 1 {
-		return errors.New("has no input")
-	}
-	_, xs, err := imp.activation(n.GetInput()[0])
-	if err != nil {
-		return err
-	}
-	axes, ok, err := imp.moreAxesOf(n, 13)
+	xs, axes, ok, err := imp.moreSqueezeArgs(n)
 	if err != nil {
 		return err
 	}
@@ -880,10 +857,7 @@ func (imp *onnxImporter) moreUnsqueeze(n *onnxpb.NodeProto, name string) error {
 // moreReduceMean converts ReduceMean over non-batch axes to OpMean; keepdims=1 sets
 // Attrs.Shape to the kept shape.
 func (imp *onnxImporter) moreReduceMean(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) < 1 {
-		return errors.New("has no input")
-	}
-	x, xs, err := imp.activation(n.GetInput()[0])
+	x, xs, err := imp.firstActivation(n)
 	if err != nil {
 		return err
 	}

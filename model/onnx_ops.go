@@ -167,19 +167,7 @@ func (imp *onnxImporter) gemm(n *onnxpb.NodeProto, name string) error {
 	if kk != xs[0] {
 		return fmt.Errorf("A has %d columns but B (transB=%d) has shape %v", xs[0], transB, bm.Dims)
 	}
-	w := NewTensor(nn, kk)
-	for i := 0; i < nn; i++ {
-		for k := 0; k < kk; k++ {
-			v := bm.F[i*kk+k]
-			if transB == 0 {
-				v = bm.F[k*nn+i]
-			}
-			if alpha != 1 {
-				v *= alpha
-			}
-			w.Data[i*kk+k] = v
-		}
-	}
+	w := denseWeight(bm.F, kk, nn, transB != 0, alpha)
 	node := &Node{Name: name, Op: OpDense, Inputs: []string{x}, Outputs: []string{out}, Weight: w}
 	if c != nil {
 		vec, err := channelVector(c, []int{nn})
@@ -222,29 +210,33 @@ func (imp *onnxImporter) matMul(n *onnxpb.NodeProto, name string) error {
 		return fmt.Errorf("right operand %q has shape %v, want [%d, N]", n.GetInput()[1], bm.Dims, xs[0])
 	}
 	kk, nn := bm.Dims[0], bm.Dims[1]
-	w := NewTensor(nn, kk)
-	for k := 0; k < kk; k++ {
-		for i := 0; i < nn; i++ {
-			w.Data[i*kk+k] = bm.F[k*nn+i]
-		}
-	}
+	w := denseWeight(bm.F, kk, nn, false, 1)
 	return imp.emit(&Node{Name: name, Op: OpDense, Inputs: []string{x}, Outputs: []string{out}, Weight: w})
 }
 
-func (imp *onnxImporter) batchNorm(n *onnxpb.NodeProto, _ string) error {
-	if len(n.GetInput()) != 5 {
-		return fmt.Errorf("has %d inputs, want 5 (X, scale, B, mean, var)", len(n.GetInput()))
+// denseWeight returns the [N, K] weight of a Dense layer from the right operand b of a matrix
+// product, stored [K, N], or [N, K] when transposed, each value multiplied by alpha.
+func denseWeight(b []float32, kk, nn int, transposed bool, alpha float32) *Tensor {
+	w := NewTensor(nn, kk)
+	for i := 0; i < nn; i++ {
+		for k := 0; k < kk; k++ {
+			v := b[i*kk+k]
+			if !transposed {
+				v = b[k*nn+i]
+			}
+			if alpha != 1 {
+				v *= alpha
+			}
+			w.Data[i*kk+k] = v
+		}
 	}
-	a := attrsOf(n)
-	eps, err := a.float("epsilon", 1e-5)
+	return w
+}
+
+func (imp *onnxImporter) batchNorm(n *onnxpb.NodeProto, _ string) error {
+	eps, err := batchNormEpsilon(n)
 	if err != nil {
 		return err
-	}
-	if tm, err := a.int("training_mode", 0); err != nil || tm != 0 {
-		return errors.New("training_mode=1 is not supported (inference only)")
-	}
-	if sp, err := a.int("spatial", 1); err != nil || sp != 1 {
-		return errors.New("spatial=0 is not supported")
 	}
 	var params [4]*onnxConst
 	for i, what := range []string{"scale", "B", "mean", "var"} {
@@ -276,7 +268,7 @@ func (imp *onnxImporter) batchNorm(n *onnxpb.NodeProto, _ string) error {
 	}
 	per := p.Weight.Len() / m
 	for c := 0; c < m; c++ {
-		inv := float64(params[0].F[c]) / math.Sqrt(float64(params[3].F[c])+float64(eps))
+		inv := batchNormInvStd(params, c, eps)
 		row := p.Weight.Data[c*per : (c+1)*per]
 		for i := range row {
 			row[i] = float32(float64(row[i]) * inv)
@@ -287,8 +279,52 @@ func (imp *onnxImporter) batchNorm(n *onnxpb.NodeProto, _ string) error {
 	return nil
 }
 
+// batchNormEpsilon checks that a BatchNormalization node has its five inputs and inference-only
+// attributes, and returns its epsilon.
+func batchNormEpsilon(n *onnxpb.NodeProto) (float32, error) {
+	if len(n.GetInput()) != 5 {
+		return 0, fmt.Errorf("has %d inputs, want 5 (X, scale, B, mean, var)", len(n.GetInput()))
+	}
+	a := attrsOf(n)
+	eps, err := a.float("epsilon", 1e-5)
+	if err != nil {
+		return 0, err
+	}
+	if tm, err := a.int("training_mode", 0); err != nil || tm != 0 {
+		return 0, errors.New("training_mode=1 is not supported (inference only)")
+	}
+	if sp, err := a.int("spatial", 1); err != nil || sp != 1 {
+		return 0, errors.New("spatial=0 is not supported")
+	}
+	return eps, nil
+}
+
+// batchNormInvStd returns scale/sqrt(var+eps) of channel c, from the BatchNormalization
+// parameters in input order (scale, B, mean, var).
+func batchNormInvStd(params [4]*onnxConst, c int, eps float32) float64 {
+	return float64(params[0].F[c]) / math.Sqrt(float64(params[3].F[c])+float64(eps))
+}
+
 func (imp *onnxImporter) relu(n *onnxpb.NodeProto, name string) error {
 	return imp.unary(n, name, OpRelu)
+}
+
+// firstActivation checks that n has an input and returns the IR name and per-sample shape of
+// input 0, an activation.
+func (imp *onnxImporter) firstActivation(n *onnxpb.NodeProto) (string, []int, error) {
+	if len(n.GetInput()) < 1 {
+		return "", nil, errors.New("has no input")
+	}
+	return imp.activation(n.GetInput()[0])
+}
+
+// soleActivation checks that n has exactly one input and returns the IR name and per-sample
+// shape of that input, an activation.
+func (imp *onnxImporter) soleActivation(n *onnxpb.NodeProto) (string, []int, error) {
+	if len(n.GetInput()) != 1 {
+		return "", nil, fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
+	}
+	return imp.activation(n.GetInput()[0])
 }
 
 // unary emits a one-input IR node with no attributes.
@@ -296,22 +332,11 @@ func (imp *onnxImporter) unary(n *onnxpb.NodeProto, name string, op Op) error {
 	if len(n.GetInput()) != 1 {
 		return fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
 	}
-	x, _, err := imp.activation(n.GetInput()[0])
-	if err != nil {
-		return err
-	}
-	out, err := imp.onlyOutput(n)
-	if err != nil {
-		return err
-	}
-	return imp.emit(&Node{Name: name, Op: op, Inputs: []string{x}, Outputs: []string{out}})
+	return imp.moreUnaryAttrs(n, name, op, Attrs{})
 }
 
 func (imp *onnxImporter) pool(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) != 1 {
-		return fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
-	}
-	x, xs, err := imp.activation(n.GetInput()[0])
+	x, xs, err := imp.soleActivation(n)
 	if err != nil {
 		return err
 	}
@@ -381,10 +406,7 @@ func (imp *onnxImporter) pool(n *onnxpb.NodeProto, name string) error {
 }
 
 func (imp *onnxImporter) globalPool(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) != 1 {
-		return fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
-	}
-	x, xs, err := imp.activation(n.GetInput()[0])
+	x, xs, err := imp.soleActivation(n)
 	if err != nil {
 		return err
 	}
@@ -418,10 +440,7 @@ func (imp *onnxImporter) globalPool(n *onnxpb.NodeProto, name string) error {
 }
 
 func (imp *onnxImporter) flatten(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) != 1 {
-		return fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
-	}
-	_, xs, err := imp.activation(n.GetInput()[0])
+	_, xs, err := imp.soleActivation(n)
 	if err != nil {
 		return err
 	}
@@ -457,10 +476,7 @@ func (imp *onnxImporter) reshapeTo(n *onnxpb.NodeProto, name string, shape []int
 }
 
 func (imp *onnxImporter) reshape(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) < 1 {
-		return errors.New("has no input")
-	}
-	_, xs, err := imp.activation(n.GetInput()[0])
+	_, xs, err := imp.firstActivation(n)
 	if err != nil {
 		return err
 	}
@@ -547,19 +563,21 @@ func perSampleReshape(in []int, target []int64, allowZero bool, batch int64) ([]
 	return out, nil
 }
 
-func (imp *onnxImporter) softmax(n *onnxpb.NodeProto, name string) error {
-	if len(n.GetInput()) != 1 {
-		return fmt.Errorf("has %d inputs, want 1", len(n.GetInput()))
+// softmaxDefaultAxis returns Softmax's ONNX axis when the attribute is absent: 1 before opset
+// 13 (all axes after the batch), the last axis from opset 13 on.
+func (imp *onnxImporter) softmaxDefaultAxis() int64 {
+	if imp.opset < 13 {
+		return 1
 	}
-	_, xs, err := imp.activation(n.GetInput()[0])
+	return -1
+}
+
+func (imp *onnxImporter) softmax(n *onnxpb.NodeProto, name string) error {
+	_, xs, err := imp.soleActivation(n)
 	if err != nil {
 		return err
 	}
-	def := int64(-1)
-	if imp.opset < 13 {
-		def = 1
-	}
-	axis, err := attrsOf(n).int("axis", def)
+	axis, err := attrsOf(n).int("axis", imp.softmaxDefaultAxis())
 	if err != nil {
 		return err
 	}

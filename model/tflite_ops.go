@@ -81,6 +81,22 @@ func quantMode(in, out *tflTensor) (*QuantParams, error) {
 	return nil, nil
 }
 
+// actInOut returns what most one-input operators start from: the IR value of activation
+// input 0 and its tensor, the single output tensor and its index, and the quantization the
+// operator computes in (see quantMode).
+func (imp *tflImporter) actInOut(op *tflOp) (x *tflValue, xt *tflTensor, ti int32, ot *tflTensor, q *QuantParams, err error) {
+	if x, xt, err = imp.act(op, 0); err != nil {
+		return nil, nil, -1, nil, nil, err
+	}
+	if ti, ot, err = imp.outTensor(op); err != nil {
+		return nil, nil, -1, nil, nil, err
+	}
+	if q, err = quantMode(xt, ot); err != nil {
+		return nil, nil, -1, nil, nil, err
+	}
+	return x, xt, ti, ot, q, nil
+}
+
 // finish emits node n computing TFLite tensor ti, followed by the node of a fused activation.
 // shape is the IR per-sample shape of the output; q its int8 quantization or nil.
 func (imp *tflImporter) finish(op *tflOp, n *Node, ti int32, shape []int, nchw bool, act tflitefb.ActivationFunctionType, q *QuantParams) error {
@@ -202,15 +218,7 @@ func tflSamePads(padding tflitefb.Padding, h, w, kh, kw, sh, sw, dh, dw int) ([]
 
 // conv imports CONV_2D and DEPTHWISE_CONV_2D.
 func (imp *tflImporter) conv(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, ot, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
@@ -348,15 +356,7 @@ func (imp *tflImporter) qWeight(op *tflOp, n *Node, perm, shape []int) error {
 // fullyConnected imports FULLY_CONNECTED as OpDense. The input is read as one vector of K
 // elements per sample, in TFLite's (NHWC) order.
 func (imp *tflImporter) fullyConnected(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, ot, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
@@ -411,15 +411,7 @@ func (imp *tflImporter) fullyConnected(op *tflOp) error {
 
 // pool imports AVERAGE_POOL_2D and MAX_POOL_2D.
 func (imp *tflImporter) pool(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, ot, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 
+	flatbuffers "github.com/google/flatbuffers/go"
+
 	"github.com/tcdse/tcdse/model/tflitefb"
 )
 
@@ -11,15 +13,7 @@ import (
 
 // softmax imports SOFTMAX over the last axis with beta 1.
 func (imp *tflImporter) softmax(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, _, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
@@ -40,15 +34,7 @@ func (imp *tflImporter) softmax(op *tflOp) error {
 
 // unary imports elementwise activations.
 func (imp *tflImporter) unary(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, _, ti, _, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
@@ -78,6 +64,25 @@ func (imp *tflImporter) unary(op *tflOp) error {
 	return imp.finish(op, n, ti, x.shape, x.nchw, tflitefb.ActivationFunctionTypeNONE, q)
 }
 
+// tflActivationOptions is an options table with a fused activation, such as AddOptions.
+type tflActivationOptions[T any] interface {
+	*T
+	Init(buf []byte, i flatbuffers.UOffsetT)
+	FusedActivationFunction() tflitefb.ActivationFunctionType
+}
+
+// tflOptionsActivation returns the fused activation in the operator's options table of type
+// want (of Go type T), or NONE when the operator has no options.
+func tflOptionsActivation[T any, P tflActivationOptions[T]](imp *tflImporter, op *tflOp, want tflitefb.BuiltinOptions) (tflitefb.ActivationFunctionType, error) {
+	t, err := imp.options(op, want)
+	if err != nil || t == nil {
+		return tflitefb.ActivationFunctionTypeNONE, err
+	}
+	o := P(new(T))
+	o.Init(t.Bytes, t.Pos)
+	return o.FusedActivationFunction(), nil
+}
+
 // binary imports ADD, SUB and MUL with broadcasting; a constant operand becomes a graph
 // constant in the output's layout.
 func (imp *tflImporter) binary(op *tflOp) error {
@@ -97,31 +102,16 @@ func (imp *tflImporter) binary(op *tflOp) error {
 	switch op.code {
 	case tflitefb.BuiltinOperatorADD:
 		irOp = OpAdd
-		if t, err := imp.options(op, tflitefb.BuiltinOptionsAddOptions); err != nil {
-			return err
-		} else if t != nil {
-			var o tflitefb.AddOptions
-			o.Init(t.Bytes, t.Pos)
-			act = o.FusedActivationFunction()
-		}
+		act, err = tflOptionsActivation[tflitefb.AddOptions](imp, op, tflitefb.BuiltinOptionsAddOptions)
 	case tflitefb.BuiltinOperatorSUB:
 		irOp = OpSub
-		if t, err := imp.options(op, tflitefb.BuiltinOptionsSubOptions); err != nil {
-			return err
-		} else if t != nil {
-			var o tflitefb.SubOptions
-			o.Init(t.Bytes, t.Pos)
-			act = o.FusedActivationFunction()
-		}
+		act, err = tflOptionsActivation[tflitefb.SubOptions](imp, op, tflitefb.BuiltinOptionsSubOptions)
 	default:
 		irOp = OpMul
-		if t, err := imp.options(op, tflitefb.BuiltinOptionsMulOptions); err != nil {
-			return err
-		} else if t != nil {
-			var o tflitefb.MulOptions
-			o.Init(t.Bytes, t.Pos)
-			act = o.FusedActivationFunction()
-		}
+		act, err = tflOptionsActivation[tflitefb.MulOptions](imp, op, tflitefb.BuiltinOptionsMulOptions)
+	}
+	if err != nil {
+		return err
 	}
 	q := ot.quant.Clone()
 	if !ot.isInt8() {

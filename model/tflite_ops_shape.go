@@ -13,15 +13,7 @@ import (
 // reshape imports RESHAPE with the output tensor's static shape. Rank-4 values pass through
 // NHWC order so that the element order is TFLite's.
 func (imp *tflImporter) reshape(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, ot, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
@@ -69,15 +61,7 @@ func tflAxis(a, r int, nchw bool) (int, error) {
 
 // mean imports MEAN with constant axes.
 func (imp *tflImporter) mean(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, ot, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
@@ -164,15 +148,7 @@ func (imp *tflImporter) mean(op *tflOp) error {
 
 // pad imports PAD with constant paddings, padding with zero (int8: the zero point).
 func (imp *tflImporter) pad(op *tflOp) error {
-	x, xt, err := imp.act(op, 0)
-	if err != nil {
-		return err
-	}
-	ti, ot, err := imp.outTensor(op)
-	if err != nil {
-		return err
-	}
-	q, err := quantMode(xt, ot)
+	x, xt, ti, ot, q, err := imp.actInOut(op)
 	if err != nil {
 		return err
 	}
