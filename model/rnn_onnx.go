@@ -143,7 +143,7 @@ func rnnCheckAttrs(n *onnxpb.NodeProto, a onnxAttrs, op Op, attrs *Attrs) error 
 	if a.has("clip") {
 		// ONNX clips "the input of activations"; ONNX Runtime clips the four gate
 		// pre-activations and leaves the cell state unclipped, which is Attrs.GateClip. The
-		// spec's RNN and GRU clip is not implemented.
+		// spec's clip on RNN and GRU is rejected below with an error naming the operator.
 		if op != OpLSTM {
 			return fmt.Errorf("clip is not supported on %s (only on LSTM)", op)
 		}
