@@ -99,7 +99,7 @@ func planMemory(p *Plan, g *model.Graph) error {
 			}
 		case ls.fusedAway:
 			union(x, y)
-		case node.Op == model.OpRelu && ls.q8 == nil && !classHas(x, p.Input.Name) && classEnd(x) == i:
+		case (node.Op == model.OpRelu || isActivation(node.Op)) && ls.q8 == nil && !classHas(x, p.Input.Name) && classEnd(x) == i:
 			ls.inPlace = true
 			ls.plan.InPlace = true
 			union(x, y)

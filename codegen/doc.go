@@ -20,8 +20,11 @@
 //     the pool (Unlu, arXiv:2007.01348): each pooled output is the maximum over the conv
 //     outputs of its window, computed on the fly, so the conv output is never stored and gets
 //     no buffer (the Conv reports FusedInto, the MaxPool FusedConv; Options.NoConvPoolFusion
-//     turns this off). CSR convolutions are not fused. Any other Relu runs in place when its input dies at the Relu and is not the
-//     graph input; otherwise it writes a new buffer.
+//     turns this off). CSR convolutions are not fused. Any other Relu, and every float Clip,
+//     LeakyRelu, Sigmoid, Tanh, HardSwish and HardSigmoid (kind "elementwise", never fused),
+//     runs in place when its input dies at it and is not the graph input; otherwise it writes a
+//     new buffer. Sigmoid and Tanh are computed in double, as the interpreter does. Add, Sub and
+//     Mul need two operands of equal shape that are not constants.
 //   - Reshape never copies: its output aliases its input. (The one exception is a Reshape that
 //     would make the caller's read-only input buffer the output buffer; it becomes a copy.)
 //   - The activation memory plan: the graph input and the graph output live in buffers the caller

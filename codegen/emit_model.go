@@ -223,6 +223,10 @@ func layerCall(p *Plan, prefix string, ids []string, i int) (string, error) {
 			return fmt.Sprintf("k_relu_inplace(%s, %d)", y, elems), nil
 		}
 		return fmt.Sprintf("k_relu(%s, %s, %d)", x, y, elems), nil
+	case model.OpSub, model.OpMul:
+		return activationCall(n, x, valueExpr(p, n.Inputs[1]), y, elems), nil
+	case model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpTanh, model.OpHardSwish, model.OpHardSigmoid:
+		return activationCall(n, x, "", y, elems), nil
 	case model.OpSoftmax:
 		last := ls.outShape[len(ls.outShape)-1]
 		return fmt.Sprintf("k_softmax(%s, %s, %d, %d)", x, y, elems/last, last), nil

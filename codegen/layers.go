@@ -39,6 +39,11 @@ func planLayer(n *model.Node, shapes map[string][]int, opts Options) (*layerStat
 	case model.OpSoftmax:
 		lp.Kind = KindSoftmax
 		lp.Ops = outElems
+	case model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpTanh, model.OpHardSwish, model.OpHardSigmoid,
+		model.OpSub, model.OpMul:
+		if err := planActivation(ls); err != nil {
+			return nil, err
+		}
 	case model.OpReshape:
 		lp.Kind = KindReshape
 	case model.OpLSTM:
@@ -296,6 +301,10 @@ func kernelName(ls *layerState) string {
 		return "softmax"
 	case model.OpMean:
 		return "mean"
+	case model.OpSub, model.OpMul:
+		return binaryOps[ls.node.Op]
+	case model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpTanh, model.OpHardSwish, model.OpHardSigmoid:
+		return activationOps[ls.node.Op]
 	case model.OpLSTM:
 		return "lstm"
 	}

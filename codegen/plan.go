@@ -224,8 +224,8 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 				return nil, fmt.Errorf("codegen: node %q (%s): constant operand %q has no C kernel yet", n.Name, n.Op, in)
 			}
 		}
-		if n.Op == model.OpAdd && !model.EqualShapes(h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]]) {
-			return nil, fmt.Errorf("codegen: node %q (Add): broadcasting %v + %v has no C kernel yet", n.Name, h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]])
+		if (n.Op == model.OpAdd || n.Op == model.OpSub || n.Op == model.OpMul) && !model.EqualShapes(h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]]) {
+			return nil, fmt.Errorf("codegen: node %q (%s): broadcasting %v and %v has no C kernel yet", n.Name, n.Op, h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]])
 		}
 		var ls *layerState
 		var err error

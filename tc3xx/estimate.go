@@ -241,10 +241,13 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		add("pool_tap", float64(l.Ops)) // window elements (pooling) or elements reduced (mean)
 		add("output", out)
 	case codegen.KindElementwise:
-		if l.Op == string(model.OpAdd) {
+		switch model.Op(l.Op) {
+		case model.OpAdd, model.OpSub, model.OpMul:
 			add("elementwise", out)
-		} else {
-			add("relu", out)
+		case model.OpSigmoid, model.OpTanh:
+			add("gate_act", out) // exp or tanh per element, like a recurrent gate
+		default:
+			add("relu", out) // Relu, Clip, LeakyRelu, HardSwish, HardSigmoid: compare/select
 		}
 	case codegen.KindSoftmax:
 		add("softmax_exp", out)

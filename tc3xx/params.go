@@ -68,7 +68,7 @@ var TC162P = CostModel{Arch: "TC1.6.2P", Params: []Param{
 	{"requant", 8, "cycles per output element", Assumed, Overhead,
 		"int8 layers: 32x32->64 multiply by the fixed-point multiplier, rounding shift, zero point, clamp to int8"},
 	{"pool_tap", 2, "cycles per window element", Assumed, Compute, "load and compare or add, with bounds checks"},
-	{"elementwise", 3, "cycles per element", Assumed, Compute, "Add: two loads and a store"},
+	{"elementwise", 3, "cycles per element", Assumed, Compute, "Add, Sub, Mul: two loads and a store"},
 	{"relu", 2, "cycles per element", Assumed, Compute, "load, compare/select, store"},
 	{"copy", 1, "cycles per element", Assumed, Compute, "memcpy with 64-bit loads and stores"},
 	{"softmax_exp", 60, "cycles per element", Assumed, Compute, "expf in software on the single-precision FPU"},
