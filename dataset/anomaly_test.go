@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestSlidingWindows(t *testing.T) {
 	}
 	// Windows start at 0, 2, 4; value 6 is only used by the last one, nothing is left over.
 	want := []float32{0, 1, 2, 2, 3, 4, 4, 5, 6}
-	if !equalInts(w.Shape, []int{3, 3}) || !equalFloats(w.Data, want) {
+	if !slices.Equal(w.Shape, []int{3, 3}) || !slices.Equal(w.Data, want) {
 		t.Errorf("windows %v %v, want [3 3] %v", w.Shape, w.Data, want)
 	}
 	// ad01: 200 frames × 128 mels, window 5 frames, stride 1 frame → 196 windows.
@@ -82,7 +83,7 @@ func TestAD01WindowsFromFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Len() != 196 || !equalInts(ds.SampleShape(), []int{640}) || len(ds.GroupNames) != 1 || ds.Groups[195] != 0 {
+	if ds.Len() != 196 || !slices.Equal(ds.SampleShape(), []int{640}) || len(ds.GroupNames) != 1 || ds.Groups[195] != 0 {
 		t.Fatalf("%d windows of %v, groups %v", ds.Len(), ds.SampleShape(), ds.GroupNames)
 	}
 	frame := func(i int) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))) }

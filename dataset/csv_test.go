@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,10 +13,10 @@ func TestReadCSVHeaderAndColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(ds.X.Shape, []int{3, 2}) || !equalFloats(ds.X.Data, []float32{2, 1, 4, 3, 6, 5}) {
+	if !slices.Equal(ds.X.Shape, []int{3, 2}) || !slices.Equal(ds.X.Data, []float32{2, 1, 4, 3, 6, 5}) {
 		t.Errorf("X %v %v", ds.X.Shape, ds.X.Data)
 	}
-	if !equalInts(ds.Labels, []int{0, 2, 1}) || !equalInts(ds.Targets.Shape, []int{3, 1}) || !equalFloats(ds.Targets.Data, []float32{0.5, -1.5, 2}) {
+	if !slices.Equal(ds.Labels, []int{0, 2, 1}) || !slices.Equal(ds.Targets.Shape, []int{3, 1}) || !slices.Equal(ds.Targets.Data, []float32{0.5, -1.5, 2}) {
 		t.Errorf("labels %v targets %v", ds.Labels, ds.Targets)
 	}
 	// Default features: every column but the label and targets; a shape and a limit.
@@ -23,7 +24,7 @@ func TestReadCSVHeaderAndColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(ds.X.Shape, []int{2, 2, 1}) || !equalFloats(ds.X.Data, []float32{1, 2, 3, 4}) {
+	if !slices.Equal(ds.X.Shape, []int{2, 2, 1}) || !slices.Equal(ds.X.Data, []float32{1, 2, 3, 4}) {
 		t.Errorf("X %v %v", ds.X.Shape, ds.X.Data)
 	}
 }
@@ -33,7 +34,7 @@ func TestReadCSVNoHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(ds.X.Shape, []int{2, 2}) || !equalFloats(ds.X.Data, []float32{1, 2, 4, 5}) || !equalFloats(ds.Targets.Data, []float32{3, 6}) {
+	if !slices.Equal(ds.X.Shape, []int{2, 2}) || !slices.Equal(ds.X.Data, []float32{1, 2, 4, 5}) || !slices.Equal(ds.Targets.Data, []float32{3, 6}) {
 		t.Errorf("X %v %v targets %v", ds.X.Shape, ds.X.Data, ds.Targets)
 	}
 	// A header forced off: the numeric-looking first row is data.
@@ -85,7 +86,7 @@ func TestLoadCSVMotor(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	if ds.Len() != 100 || !equalInts(ds.SampleShape(), []int{5}) || !equalInts(ds.Targets.Shape, []int{100, 1}) {
+	if ds.Len() != 100 || !slices.Equal(ds.SampleShape(), []int{5}) || !slices.Equal(ds.Targets.Shape, []int{100, 1}) {
 		t.Fatalf("%d samples of %v, targets %v", ds.Len(), ds.SampleShape(), ds.Targets.Shape)
 	}
 	// First row: u_d −1.6133939, stator_winding 0.36070448.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,11 +23,11 @@ func TestLoadMNISTBundled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Len() != 1000 || !equalInts(ds.X.Shape, []int{1000, 1, 28, 28}) || len(ds.Labels) != 1000 {
+	if ds.Len() != 1000 || !slices.Equal(ds.X.Shape, []int{1000, 1, 28, 28}) || len(ds.Labels) != 1000 {
 		t.Fatalf("shape %v, %d labels; want [1000 1 28 28] and 1000", ds.X.Shape, len(ds.Labels))
 	}
 	// The first ten labels of the MNIST test set.
-	if want := []int{7, 2, 1, 0, 4, 1, 4, 9, 5, 9}; !equalInts(ds.Labels[:10], want) {
+	if want := []int{7, 2, 1, 0, 4, 1, 4, 9, 5, 9}; !slices.Equal(ds.Labels[:10], want) {
 		t.Errorf("first labels %v, want %v", ds.Labels[:10], want)
 	}
 	// Pixel 0 is background (0); the image of the first "7" has a bright pixel 255 somewhere.
@@ -67,7 +68,7 @@ func TestLoadMNISTLimitAndRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(raw.X.Data, gz.X.Data) || !equalInts(raw.Labels, gz.Labels) {
+	if !slices.Equal(raw.X.Data, gz.X.Data) || !slices.Equal(raw.Labels, gz.Labels) {
 		t.Error("raw and gzip files disagree")
 	}
 	// A limit above the count reads everything.
@@ -160,28 +161,4 @@ func writeFile(t *testing.T, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

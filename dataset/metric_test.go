@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,7 +68,7 @@ func TestBatchAndCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(back.X.Data, ds.X.Data) || !equalInts(back.Labels, ds.Labels) || back.Name != ds.Name {
+	if !slices.Equal(back.X.Data, ds.X.Data) || !slices.Equal(back.Labels, ds.Labels) || back.Name != ds.Name {
 		t.Error("dataset codec round trip changed the data")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -15,7 +16,7 @@ func TestReadNPYDtypes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalInts(a.Tensor.Shape, []int{2, 3, 4}) {
+			if !slices.Equal(a.Tensor.Shape, []int{2, 3, 4}) {
 				t.Fatalf("shape %v, want [2 3 4]", a.Tensor.Shape)
 			}
 			for i, v := range a.Tensor.Data {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func TestLoadRawInt8Directory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalInts(ds.X.Shape, []int{3, 2, 2}) || !equalInts(ds.Labels, []int{3, 7, 7}) || !equalInts(ds.Groups, []int{0, 1, 1}) ||
+	if !slices.Equal(ds.X.Shape, []int{3, 2, 2}) || !slices.Equal(ds.Labels, []int{3, 7, 7}) || !slices.Equal(ds.Groups, []int{0, 1, 1}) ||
 		strings.Join(ds.GroupNames, ",") != "a.bin,b.bin" {
 		t.Fatalf("shape %v labels %v groups %v %v", ds.X.Shape, ds.Labels, ds.Groups, ds.GroupNames)
 	}
@@ -37,7 +38,7 @@ func TestLoadRawInt8Directory(t *testing.T) {
 	}
 	// A batch keeps the groups.
 	b, _ := ds.Batch(1, 3)
-	if !equalInts(b.Groups, []int{1, 1}) || len(b.GroupNames) != 2 {
+	if !slices.Equal(b.Groups, []int{1, 1}) || len(b.GroupNames) != 2 {
 		t.Errorf("batch groups %v %v", b.Groups, b.GroupNames)
 	}
 }
@@ -76,7 +77,7 @@ func TestLoadRawErrors(t *testing.T) {
 		}
 	}
 	ds, err := Load(Spec{Format: "bin", Path: f32, Window: 4, Stride: 2})
-	if err != nil || !equalInts(ds.X.Shape, []int{2, 4}) || !equalFloats(ds.X.Data, []float32{0, 1, 2, 3, 2, 3, 4, 5}) {
+	if err != nil || !slices.Equal(ds.X.Shape, []int{2, 4}) || !slices.Equal(ds.X.Data, []float32{0, 1, 2, 3, 2, 3, 4, 5}) {
 		t.Errorf("windows %v, %v", ds, err)
 	}
 }
@@ -92,7 +93,7 @@ func TestLoadRawKWS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Len() != 50 || !equalInts(ds.SampleShape(), []int{49, 10, 1}) || len(ds.Labels) != 50 {
+	if ds.Len() != 50 || !slices.Equal(ds.SampleShape(), []int{49, 10, 1}) || len(ds.Labels) != 50 {
 		t.Fatalf("%d samples of %v, %d labels", ds.Len(), ds.SampleShape(), len(ds.Labels))
 	}
 	// tst_000000_Stop_7.bin is first and has class 7; tst_000001_Left_2.bin class 2.

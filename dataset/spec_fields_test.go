@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -46,7 +47,7 @@ label_column: y
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(ds.X.Data, []float32{1, 2, 3, 4}) || !equalInts(ds.Labels, []int{1, 0}) {
+	if !slices.Equal(ds.X.Data, []float32{1, 2, 3, 4}) || !slices.Equal(ds.Labels, []int{1, 0}) {
 		t.Errorf("csv spec read X %v labels %v", ds.X.Data, ds.Labels)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ func TestLoadNPZ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ds.Len() != 6 || !equalInts(ds.SampleShape(), []int{2, 3}) || !equalInts(ds.Labels, []int{0, 1, 2, 1, 0, 2}) || ds.Targets != nil {
+	if ds.Len() != 6 || !slices.Equal(ds.SampleShape(), []int{2, 3}) || !slices.Equal(ds.Labels, []int{0, 1, 2, 1, 0, 2}) || ds.Targets != nil {
 		t.Fatalf("got %d samples of %v, labels %v", ds.Len(), ds.SampleShape(), ds.Labels)
 	}
 	// x = (arange − 3)/4, scaled back by 4.
@@ -26,7 +27,7 @@ func TestLoadNPZ(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reg.Labels != nil || reg.Targets == nil || !equalInts(reg.Targets.Shape, []int{6, 2}) || reg.Targets.Data[11] != 4 {
+	if reg.Labels != nil || reg.Targets == nil || !slices.Equal(reg.Targets.Shape, []int{6, 2}) || reg.Targets.Data[11] != 4 {
 		t.Errorf("regression targets %v", reg.Targets)
 	}
 	_, err = LoadNPZ("testdata/classes.npz", "inputs", "", Normalize{})

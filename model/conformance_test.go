@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -276,7 +277,7 @@ func floatTensorData(tp *onnxpb.TensorProto) (*model.Tensor, error) {
 
 // compareTensors checks shape and values: |got − want| ≤ 1e-5 + 1e-5·|want|.
 func compareTensors(got, want *model.Tensor) error {
-	if !equal(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		return fmt.Errorf("shape %v, want %v", got.Shape, want.Shape)
 	}
 	for i, w := range want.Data {

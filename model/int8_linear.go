@@ -1,6 +1,9 @@
 package model
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Int8 convolution (including depthwise, as a grouped convolution) and fully connected layers,
 // with the arithmetic of TFLite's reference_integer_ops::ConvPerChannel,
@@ -91,7 +94,7 @@ func q8CheckParams(n *Node) error {
 	if k, err := NumElements(w.Shape); err != nil || k != len(w.Data) {
 		return errNode(n, "QWeight shape %v does not match its %d elements", w.Shape, len(w.Data))
 	}
-	if n.Weight != nil && !equalInts(n.Weight.Shape, w.Shape) {
+	if n.Weight != nil && !slices.Equal(n.Weight.Shape, w.Shape) {
 		return errNode(n, "QWeight shape %v differs from the weight shape %v", w.Shape, n.Weight.Shape)
 	}
 	if len(w.Shape) == 0 {

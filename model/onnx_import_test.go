@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,10 +31,10 @@ func TestImportLeNet(t *testing.T) {
 	if got := g.NumParams(); got != 44426 {
 		t.Errorf("NumParams = %d, want 44426", got)
 	}
-	if len(g.Inputs) != 1 || g.Inputs[0].Name != "input.1" || !equal(g.Inputs[0].Shape, []int{1, 28, 28}) {
+	if len(g.Inputs) != 1 || g.Inputs[0].Name != "input.1" || !slices.Equal(g.Inputs[0].Shape, []int{1, 28, 28}) {
 		t.Errorf("inputs = %+v, want input.1 [1 28 28]", g.Inputs)
 	}
-	if len(g.Outputs) != 1 || g.Outputs[0].Name != "24" || !equal(g.Outputs[0].Shape, []int{10}) {
+	if len(g.Outputs) != 1 || g.Outputs[0].Name != "24" || !slices.Equal(g.Outputs[0].Shape, []int{10}) {
 		t.Errorf("outputs = %+v, want 24 [10]", g.Outputs)
 	}
 	want := []struct {
@@ -60,14 +61,14 @@ func TestImportLeNet(t *testing.T) {
 	}
 	for i, w := range want {
 		n := g.Nodes[i]
-		if n.Name != w.name || n.Op != w.op || !equal(g.Shapes[n.Outputs[0]], w.shape) {
+		if n.Name != w.name || n.Op != w.op || !slices.Equal(g.Shapes[n.Outputs[0]], w.shape) {
 			t.Errorf("node %d = %s %s %v, want %s %s %v", i, n.Name, n.Op, g.Shapes[n.Outputs[0]], w.name, w.op, w.shape)
 		}
 	}
-	if fc1 := g.Node("Gemm_8"); !equal(fc1.Weight.Shape, []int{120, 256}) || fc1.Bias.Len() != 120 {
+	if fc1 := g.Node("Gemm_8"); !slices.Equal(fc1.Weight.Shape, []int{120, 256}) || fc1.Bias.Len() != 120 {
 		t.Errorf("Gemm_8 weight %v bias %d, want [120 256] and 120", fc1.Weight.Shape, fc1.Bias.Len())
 	}
-	if c := g.Node("Conv_3"); !equal(c.Weight.Shape, []int{16, 6, 5, 5}) || c.Groups() != 1 {
+	if c := g.Node("Conv_3"); !slices.Equal(c.Weight.Shape, []int{16, 6, 5, 5}) || c.Groups() != 1 {
 		t.Errorf("Conv_3 weight %v group %d", c.Weight.Shape, c.Groups())
 	}
 }
@@ -248,7 +249,7 @@ func TestImportGemmAttributes(t *testing.T) {
 	}
 	// sample 0: 2·[9, 12] + [5, 10]; sample 1: 2·[−4, −4] + [5, 10]
 	want := []float32{23, 34, -3, 2}
-	if !equalFloats(out[0].Data, want) || !equal(out[0].Shape, []int{2, 2}) {
+	if !slices.Equal(out[0].Data, want) || !slices.Equal(out[0].Shape, []int{2, 2}) {
 		t.Errorf("Gemm output %v %v, want [2 2] %v", out[0].Shape, out[0].Data, want)
 	}
 
@@ -275,14 +276,14 @@ func TestImportMatMulAddFoldsIntoDense(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(g.Nodes) != 1 || g.Nodes[0].Op != model.OpDense || !equal(g.Nodes[0].Weight.Shape, []int{3, 2}) {
+	if len(g.Nodes) != 1 || g.Nodes[0].Op != model.OpDense || !slices.Equal(g.Nodes[0].Weight.Shape, []int{3, 2}) {
 		t.Fatalf("nodes %v, want one Dense with weight [3 2]", nodeNames(g))
 	}
 	out, err := g.Run(&model.Tensor{Shape: []int{1, 2}, Data: []float32{1, 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []float32{9.5, 12.25, 15}; !equalFloats(out[0].Data, want) {
+	if want := []float32{9.5, 12.25, 15}; !slices.Equal(out[0].Data, want) {
 		t.Errorf("output %v, want %v", out[0].Data, want)
 	}
 }
@@ -350,11 +351,11 @@ func TestImportReshapeAndPoolVariants(t *testing.T) {
 	}
 	want := map[string][]int{"p": {2, 2, 2}, "q": {2, 2, 2}, "r": {2, 4}, "t": {2, 4}, "y": {8}}
 	for v, s := range want {
-		if !equal(g.Shapes[v], s) {
+		if !slices.Equal(g.Shapes[v], s) {
 			t.Errorf("shape of %s = %v, want %v", v, g.Shapes[v], s)
 		}
 	}
-	if ap := g.Node("ap"); !equal(ap.Attrs.Pads, []int{0, 0, 1, 1}) {
+	if ap := g.Node("ap"); !slices.Equal(ap.Attrs.Pads, []int{0, 0, 1, 1}) {
 		t.Errorf("SAME_UPPER pads = %v, want [0 0 1 1]", ap.Attrs.Pads)
 	}
 }
@@ -392,28 +393,4 @@ func nodeNames(g *model.Graph) []string {
 		out = append(out, n.Name+":"+string(n.Op))
 	}
 	return out
-}
-
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalFloats(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

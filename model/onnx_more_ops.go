@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/tcdse/tcdse/model/onnxpb"
@@ -173,7 +174,7 @@ func (imp *onnxImporter) moreAddConst(base string, t *Tensor) string {
 			name = fmt.Sprintf("%s_const%d", base, k)
 		}
 		for _, c := range imp.g.Consts {
-			if c.Name == name && equalInts(c.Tensor.Shape, t.Shape) && moreSameData(c.Tensor.Data, t.Data) {
+			if c.Name == name && slices.Equal(c.Tensor.Shape, t.Shape) && moreSameData(c.Tensor.Data, t.Data) {
 				return name
 			}
 		}

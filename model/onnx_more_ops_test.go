@@ -3,6 +3,7 @@ package model_test
 import (
 	"bytes"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/tcdse/tcdse/model"
@@ -48,7 +49,7 @@ func TestImportBatchNormWithoutLayerBecomesMulAdd(t *testing.T) {
 	if got := opsOf(g); !opsSame(got, []model.Op{model.OpMul, model.OpAdd}) {
 		t.Fatalf("ops %v, want [Mul Add]", got)
 	}
-	if len(g.Consts) != 2 || !equal(g.Consts[0].Tensor.Shape, []int{2, 1, 1}) || !equal(g.Consts[1].Tensor.Shape, []int{2, 1, 1}) {
+	if len(g.Consts) != 2 || !slices.Equal(g.Consts[0].Tensor.Shape, []int{2, 1, 1}) || !slices.Equal(g.Consts[1].Tensor.Shape, []int{2, 1, 1}) {
 		t.Fatalf("constants %+v, want two of shape [2 1 1]", g.Consts)
 	}
 	x := &model.Tensor{Shape: []int{2, 2, 2, 3}, Data: seq(24, -3, 0.25)}
@@ -76,7 +77,7 @@ func TestImportBatchNormWithoutLayerBecomesMulAdd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(out[0].Data, out2[0].Data) {
+	if !slices.Equal(out[0].Data, out2[0].Data) {
 		t.Error("decoded graph computes different values")
 	}
 }
@@ -87,7 +88,7 @@ func TestImportAddFoldsOrBroadcasts(t *testing.T) {
 		floats("c", []int64{1, 2, 1, 1}, []float32{10, 20}).
 		node("Conv", "cv", strs("x", "w"), strs("h")).node("Add", "ad", strs("h", "c"), strs("y")).output("y")
 	g := opsImport(t, m)
-	if got := opsOf(g); !opsSame(got, []model.Op{model.OpConv}) || !equalFloats(g.Nodes[0].Bias.Data, []float32{10, 20}) {
+	if got := opsOf(g); !opsSame(got, []model.Op{model.OpConv}) || !slices.Equal(g.Nodes[0].Bias.Data, []float32{10, 20}) {
 		t.Fatalf("ops %v bias %v, want the Add folded into the Conv bias [10 20]", got, g.Nodes[0].Bias)
 	}
 	// The same Add when the Conv output is also used elsewhere: a broadcasting Add with a
@@ -100,7 +101,7 @@ func TestImportAddFoldsOrBroadcasts(t *testing.T) {
 	if got := opsOf(g); !opsSame(got, []model.Op{model.OpConv, model.OpAdd, model.OpMul}) {
 		t.Fatalf("ops %v, want [Conv Add Mul]", got)
 	}
-	if len(g.Consts) != 1 || !equal(g.Consts[0].Tensor.Shape, []int{2, 1, 1}) {
+	if len(g.Consts) != 1 || !slices.Equal(g.Consts[0].Tensor.Shape, []int{2, 1, 1}) {
 		t.Fatalf("constants %+v, want one [2 1 1]", g.Consts)
 	}
 	x := &model.Tensor{Shape: []int{1, 1, 3, 3}, Data: seq(9, -1, 0.5)}
@@ -123,7 +124,7 @@ func TestImportAddFoldsOrBroadcasts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(out[0].Data, []float32{0.5, -1, 2}) {
+	if !slices.Equal(out[0].Data, []float32{0.5, -1, 2}) {
 		t.Errorf("1 - x = %v", out[0].Data)
 	}
 }
@@ -150,7 +151,7 @@ func TestImportClipForms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(out[0].Data, []float32{-1, 0.5, 2, 1}) {
+	if !slices.Equal(out[0].Data, []float32{-1, 0.5, 2, 1}) {
 		t.Errorf("clip = %v", out[0].Data)
 	}
 }
@@ -173,7 +174,7 @@ func TestImportShapeOperators(t *testing.T) {
 	g := opsImport(t, m)
 	want := map[string][]int{"g": {2, 4}, "u": {1, 2, 1, 4}, "s": {2, 4}, "l": {2, 4}, "t": {4, 2}, "r": {4, 1}, "y": {4, 2}}
 	for v, s := range want {
-		if !equal(g.Shapes[v], s) {
+		if !slices.Equal(g.Shapes[v], s) {
 			t.Errorf("shape of %s = %v, want %v", v, g.Shapes[v], s)
 		}
 	}
@@ -245,7 +246,7 @@ func TestImportConvAutoPad(t *testing.T) {
 		m := newONNXModel().input("x", c.dims...).floats("w", c.wdims, seq(int(c.wdims[2]*opsLast(c.wdims)), 1, 0)).
 			node("Conv", "cv", strs("x", "w"), strs("y"), attrString("auto_pad", c.autoPad), attrInts("strides", c.strides...)).output("y")
 		g := opsImport(t, m)
-		if n := g.Nodes[0]; !equal(n.Attrs.Pads, c.pads) {
+		if n := g.Nodes[0]; !slices.Equal(n.Attrs.Pads, c.pads) {
 			t.Errorf("%v %s: pads %v, want %v", c.dims, c.autoPad, n.Attrs.Pads, c.pads)
 		}
 		// SAME keeps ceil(size / stride)

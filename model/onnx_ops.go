@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tcdse/tcdse/model/onnxpb"
 )
@@ -44,7 +45,7 @@ func (imp *onnxImporter) conv(n *onnxpb.NodeProto, name string) error {
 	if err != nil {
 		return err
 	}
-	if kernel != nil && !equalInts(kernel, w.Dims[2:]) {
+	if kernel != nil && !slices.Equal(kernel, w.Dims[2:]) {
 		return fmt.Errorf("kernel_shape %v disagrees with weight shape %v", kernel, w.Dims)
 	}
 	strides, err := a.ints("strides", sp, conv1DOnes(sp), 1, MaxElements)
@@ -468,7 +469,7 @@ func (imp *onnxImporter) reshapeTo(n *onnxpb.NodeProto, name string, shape []int
 	if err != nil {
 		return err
 	}
-	if equalInts(xs, shape) {
+	if slices.Equal(xs, shape) {
 		imp.alias[out] = x
 		return nil
 	}

@@ -3,6 +3,7 @@ package model_test
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func opsRun(t *testing.T, g *model.Graph, xs ...*model.Tensor) *model.Tensor {
 // opsCheck compares got with want (shape and values within tol).
 func opsCheck(t *testing.T, what string, got *model.Tensor, wantShape []int, want []float64, tol float64) {
 	t.Helper()
-	if !equal(got.Shape, wantShape) {
+	if !slices.Equal(got.Shape, wantShape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, wantShape)
 	}
 	if len(got.Data) != len(want) {
@@ -204,7 +205,7 @@ func TestBroadcastArithmetic(t *testing.T) {
 				}
 			}
 			g := opsGraph(t, &model.Node{Name: c.name, Op: op, Inputs: ins}, shapes, consts...)
-			if !equal(g.Shapes["y"], c.out) {
+			if !slices.Equal(g.Shapes["y"], c.out) {
 				t.Fatalf("%s %s: shape %v, want %v", op, c.name, g.Shapes["y"], c.out)
 			}
 			want := opsRefBroadcast(batch, ts[0], c.sa, c.aConst, ts[1], c.sb, c.bConst, c.out, f)

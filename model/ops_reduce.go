@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // OpMean: the mean over some per-sample axes (ONNX ReduceMean, GlobalAveragePool).
 //
 // Attrs.Axes lists the reduced axes (empty: every per-sample axis). Without Attrs.Shape the
@@ -50,7 +52,7 @@ func inferMean(n *Node, ins [][]int) ([]int, error) {
 		}
 		return removed, nil
 	}
-	if !equalInts(n.Attrs.Shape, keep) {
+	if !slices.Equal(n.Attrs.Shape, keep) {
 		return nil, errNode(n, "shape %v: want %v (the input %v with the reduced axes kept as 1) or none", n.Attrs.Shape, keep, x)
 	}
 	return keep, nil

@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -162,7 +163,7 @@ func rnnCheckParam(n *Node, what string, t *Tensor, rows, cols int, required boo
 	if cols >= 0 {
 		want = []int{rows, cols}
 	}
-	if !equalInts(t.Shape, want) {
+	if !slices.Equal(t.Shape, want) {
 		return errNode(n, "%s has shape %v, want %v", what, t.Shape, want)
 	}
 	if k, _ := NumElements(t.Shape); k != len(t.Data) {

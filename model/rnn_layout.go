@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -141,7 +142,7 @@ func (g *rnnGraph) normalizeX(n *onnxpb.NodeProto, layout int64) error {
 	}
 	if p := g.producer(x); p >= 0 && g.nodes[p].GetOpType() == "Transpose" && len(g.consumers(x)) == 1 && !g.outputs[x] {
 		perm, err := attrsOf(g.nodes[p]).ints("perm", -1, nil, 0, 2)
-		if err == nil && equalInts(perm, []int{1, 0, 2}) && len(g.nodes[p].GetInput()) == 1 {
+		if err == nil && slices.Equal(perm, []int{1, 0, 2}) && len(g.nodes[p].GetInput()) == 1 {
 			n.Input[0] = g.nodes[p].GetInput()[0]
 			g.removed[p] = true
 			return nil

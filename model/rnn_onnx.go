@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/tcdse/tcdse/model/onnxpb"
@@ -71,7 +72,7 @@ func (imp *onnxImporter) rnnLayer(n *onnxpb.NodeProto, name string) error {
 	} else if hs != int64(h) {
 		return fmt.Errorf("hidden_size %d disagrees with R %q of shape %v", hs, n.GetInput()[2], r.Dims)
 	}
-	if !equalInts(w.Dims, []int{1, gates * h, in}) {
+	if !slices.Equal(w.Dims, []int{1, gates * h, in}) {
 		return fmt.Errorf("W %q has shape %v, want [1, %d, %d] (num_directions, %d·H, I)", n.GetInput()[1], w.Dims, gates*h, in, gates)
 	}
 	node.Attrs.Hidden = h
@@ -82,7 +83,7 @@ func (imp *onnxImporter) rnnLayer(n *onnxpb.NodeProto, name string) error {
 		return err
 	}
 	if b != nil {
-		if !equalInts(b.Dims, []int{1, 2 * gates * h}) {
+		if !slices.Equal(b.Dims, []int{1, 2 * gates * h}) {
 			return fmt.Errorf("B %q has shape %v, want [1, %d]", n.GetInput()[3], b.Dims, 2*gates*h)
 		}
 		node.Bias = &Tensor{Shape: []int{2 * gates * h}, Data: append([]float32(nil), b.F...)}
@@ -116,7 +117,7 @@ func (imp *onnxImporter) rnnLayer(n *onnxpb.NodeProto, name string) error {
 	if node.Attrs.Sequence {
 		natural = []int{t, h}
 	}
-	if equalInts(want, natural) {
+	if slices.Equal(want, natural) {
 		node.Outputs = []string{out}
 		return imp.emit(node)
 	}

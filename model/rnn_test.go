@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestRecurrentMatchesPyTorch(t *testing.T) {
 				}
 			}
 			x := loadNPY(t, f.name+"_x.npy")
-			if !equal(g.Inputs[0].Shape, x.Shape[1:]) {
+			if !slices.Equal(g.Inputs[0].Shape, x.Shape[1:]) {
 				t.Fatalf("graph input per-sample shape %v, want [T, F] %v", g.Inputs[0].Shape, x.Shape[1:])
 			}
 			out, err := g.Run(x)
@@ -72,12 +73,12 @@ func TestRecurrentReferenceModelShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := g.Nodes[0]
-	if n.Attrs.Hidden != 32 || n.Attrs.Sequence || !equal(n.Weight.Shape, []int{128, 10}) ||
-		!equal(n.Recurrent.Shape, []int{128, 32}) || !equal(n.Bias.Shape, []int{256}) || n.InitialH != nil || n.InitialC != nil {
+	if n.Attrs.Hidden != 32 || n.Attrs.Sequence || !slices.Equal(n.Weight.Shape, []int{128, 10}) ||
+		!slices.Equal(n.Recurrent.Shape, []int{128, 32}) || !slices.Equal(n.Bias.Shape, []int{256}) || n.InitialH != nil || n.InitialC != nil {
 		t.Errorf("LSTM node: hidden %d sequence %v W %v R %v B %v h0 %v c0 %v", n.Attrs.Hidden, n.Attrs.Sequence,
 			n.Weight.Shape, n.Recurrent.Shape, n.Bias.Shape, n.InitialH, n.InitialC)
 	}
-	if !equal(g.Inputs[0].Shape, []int{16, 10}) || !equal(g.Outputs[0].Shape, []int{4}) {
+	if !slices.Equal(g.Inputs[0].Shape, []int{16, 10}) || !slices.Equal(g.Outputs[0].Shape, []int{4}) {
 		t.Errorf("graph %v -> %v, want [16 10] -> [4]", g.Inputs[0].Shape, g.Outputs[0].Shape)
 	}
 	// The RNN fixture has a non-zero initial state, which must survive the import and the
@@ -106,7 +107,7 @@ func TestRecurrentReferenceModelShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalFloats(got[0].Data, want[0].Data) {
+	if !slices.Equal(got[0].Data, want[0].Data) {
 		t.Error("rnn_hn: the decoded graph computes different outputs")
 	}
 }
@@ -130,7 +131,7 @@ func TestRecurrentBitIdentical(t *testing.T) {
 			}
 			if ref == nil {
 				ref = out[0]
-			} else if !equalFloats(out[0].Data, ref.Data) {
+			} else if !slices.Equal(out[0].Data, ref.Data) {
 				t.Errorf("%s: GOMAXPROCS=%d differs from GOMAXPROCS=1", name, procs)
 			}
 		}
@@ -141,7 +142,7 @@ func TestRecurrentBitIdentical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalFloats(out[0].Data, ref.Data[s*outPer:(s+1)*outPer]) {
+			if !slices.Equal(out[0].Data, ref.Data[s*outPer:(s+1)*outPer]) {
 				t.Errorf("%s: sample %d alone differs from the batch", name, s)
 			}
 		}
@@ -526,7 +527,7 @@ func TestRecurrentImportErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equal(g.Inputs[0].Shape, []int{3, 2}) || !equal(g.Outputs[0].Shape, []int{2}) {
+	if !slices.Equal(g.Inputs[0].Shape, []int{3, 2}) || !slices.Equal(g.Outputs[0].Shape, []int{2}) {
 		t.Errorf("graph %v -> %v, want [3 2] -> [2]", g.Inputs[0].Shape, g.Outputs[0].Shape)
 	}
 }
@@ -638,7 +639,7 @@ func TestRecurrentLastStepPatterns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !equal(got[0].Shape, []int{4, 2}) || !equalFloats(got[0].Data, want[0].Data) {
+		if !slices.Equal(got[0].Shape, []int{4, 2}) || !slices.Equal(got[0].Data, want[0].Data) {
 			t.Errorf("%s: %v %v, want %v %v", name, got[0].Shape, got[0].Data, want[0].Shape, want[0].Data)
 		}
 	}
@@ -646,7 +647,7 @@ func TestRecurrentLastStepPatterns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(gather1.Nodes) != 2 || gather1.Nodes[1].Op != model.OpReshape || !equal(got[0].Shape, []int{4, 1, 2}) || !equalFloats(got[0].Data, want[0].Data) {
+	if len(gather1.Nodes) != 2 || gather1.Nodes[1].Op != model.OpReshape || !slices.Equal(got[0].Shape, []int{4, 1, 2}) || !slices.Equal(got[0].Data, want[0].Data) {
 		t.Errorf("1-D index: nodes %v, output %v %v, want LSTM, Reshape and [4 1 2] %v", nodeNames(gather1), got[0].Shape, got[0].Data, want[0].Data)
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Run executes the graph on a batch. inputs[i] matches g.Inputs[i] and has shape
@@ -25,9 +26,10 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan := runPlan{lastUse: g.lastUses(), consts: g.constMap(), quant: g.quantMap()}
 	chunk := g.chunkSize()
 	if batch <= chunk {
-		return g.runBatch(inputs)
+		return g.runBatch(inputs, plan)
 	}
 	// Run the whole graph on slices of the batch, so that each layer's activations stay in
 	// cache for the next layer. Every kernel computes each sample independently, so results are
@@ -43,7 +45,7 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 			per := len(t.Data) / batch
 			part[i] = &Tensor{Shape: append([]int{hi - lo}, t.Shape[1:]...), Data: t.Data[lo*per : hi*per]}
 		}
-		res, err := g.runBatch(part)
+		res, err := g.runBatch(part, plan)
 		if err != nil {
 			return nil, err
 		}
@@ -69,15 +71,20 @@ func (g *Graph) chunkSize() int {
 	return max(8, chunkBytes/(4*largest))
 }
 
+// runPlan is what Run derives from the graph once, for every slice of the batch.
+type runPlan struct {
+	lastUse map[string]int          // index of the last node reading each value
+	consts  map[string]*Tensor      // graph constants by name
+	quant   map[string]*QuantParams // int8 values' quantization by name
+}
+
 // runBatch runs the graph on inputs already checked by bindInputs.
-func (g *Graph) runBatch(inputs []*Tensor) ([]*Tensor, error) {
+func (g *Graph) runBatch(inputs []*Tensor, plan runPlan) ([]*Tensor, error) {
 	vals, batch, err := g.bindInputs(inputs)
 	if err != nil {
 		return nil, err
 	}
-	lastUse := g.lastUses()
-	consts := g.constMap()
-	quant := g.quantMap()
+	lastUse, consts, quant := plan.lastUse, plan.consts, plan.quant
 	for i, n := range g.Nodes {
 		args := RunArgs{
 			Batch: batch, Ins: make([]*Tensor, len(n.Inputs)), InShape: make([][]int, len(n.Inputs)),
@@ -130,7 +137,7 @@ func (g *Graph) bindInputs(inputs []*Tensor) (map[string]*Tensor, int, error) {
 		if t == nil {
 			return nil, 0, fmt.Errorf("input %q is nil", in.Name)
 		}
-		if len(t.Shape) != len(in.Shape)+1 || !equalInts(t.Shape[1:], in.Shape) {
+		if len(t.Shape) != len(in.Shape)+1 || !slices.Equal(t.Shape[1:], in.Shape) {
 			return nil, 0, fmt.Errorf("input %q: expected shape [B %v], got %v", in.Name, in.Shape, t.Shape)
 		}
 		if n, err := NumElements(t.Shape); err != nil || n != len(t.Data) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/tcdse/tcdse/model"
@@ -129,7 +130,7 @@ func TestPoolDenseSoftmaxAdd(t *testing.T) {
 		{"dense", out[4].Data, []float32{1.5, 11}},
 	}
 	for _, c := range checks {
-		if !equalFloats(c.got, c.want) {
+		if !slices.Equal(c.got, c.want) {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
@@ -143,7 +144,7 @@ func TestPoolDenseSoftmaxAdd(t *testing.T) {
 			t.Errorf("softmax[%d] = %v, want %v", i, v, e[i]/total)
 		}
 	}
-	if !equal(out[3].Shape, []int{1, 4}) || !equal(out[0].Shape, []int{1, 1, 2, 2}) {
+	if !slices.Equal(out[3].Shape, []int{1, 4}) || !slices.Equal(out[0].Shape, []int{1, 1, 2, 2}) {
 		t.Errorf("shapes %v %v", out[3].Shape, out[0].Shape)
 	}
 }

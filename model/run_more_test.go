@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/tcdse/tcdse/model"
@@ -53,7 +54,7 @@ func TestRunMoreMatchesPyTorch(t *testing.T) {
 			groups = append(groups, n.Groups())
 		}
 	}
-	if !equal(groups, []int{1, 8, 1}) {
+	if !slices.Equal(groups, []int{1, 8, 1}) {
 		t.Errorf("dscnn conv groups %v, want [1 8 1]", groups)
 	}
 }

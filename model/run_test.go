@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/tcdse/tcdse/dataset"
@@ -27,7 +28,7 @@ func loadNPY(t testing.TB, name string) *model.Tensor {
 // relative bound would measure summation order, not correctness.)
 func assertClose(t *testing.T, what string, got, want *model.Tensor) {
 	t.Helper()
-	if !equal(got.Shape, want.Shape) {
+	if !slices.Equal(got.Shape, want.Shape) {
 		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
 	}
 	per := len(want.Data) / want.Shape[0]
@@ -93,7 +94,7 @@ func TestRunMatchesPyTorch(t *testing.T) {
 				groups = append(groups, n.Groups())
 			}
 		}
-		if !equal(groups, []int{2, 1, 8}) {
+		if !slices.Equal(groups, []int{2, 1, 8}) {
 			t.Errorf("conv groups %v, want [2 1 8]", groups)
 		}
 		out, err := g.Run(loadNPY(t, "convnet_x.npy"))
@@ -123,7 +124,7 @@ func TestRunBitIdentical(t *testing.T) {
 			continue
 		}
 		for i := range out {
-			if !equalFloats(out[i].Data, ref[i].Data) {
+			if !slices.Equal(out[i].Data, ref[i].Data) {
 				t.Errorf("GOMAXPROCS=%d: output %d differs from GOMAXPROCS=1", procs, i)
 			}
 		}
@@ -135,11 +136,11 @@ func TestRunBitIdentical(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !equalFloats(out[1].Data, ref[1].Data[s*10:(s+1)*10]) {
+		if !slices.Equal(out[1].Data, ref[1].Data[s*10:(s+1)*10]) {
 			t.Errorf("sample %d alone gives logits %v, in the batch %v", s, out[1].Data, ref[1].Data[s*10:(s+1)*10])
 		}
 	}
-	if !equalFloats(x.Data, loadNPY(t, "lenet_x.npy").Data) {
+	if !slices.Equal(x.Data, loadNPY(t, "lenet_x.npy").Data) {
 		t.Error("Run modified its input")
 	}
 }

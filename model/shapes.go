@@ -215,15 +215,3 @@ func (n *Node) ConvGeometry() (strides, pads, dilations []int) {
 
 // Groups returns the Conv group count (1 when unset).
 func (n *Node) Groups() int { return n.Attrs.group() }
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Tensor is a dense float32 array in row-major order.
@@ -82,4 +83,4 @@ func (t *Tensor) CheckFinite() error {
 }
 
 // EqualShapes reports whether two shapes are the same.
-func EqualShapes(a, b []int) bool { return equalInts(a, b) }
+func EqualShapes(a, b []int) bool { return slices.Equal(a, b) }

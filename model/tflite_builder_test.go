@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -393,7 +394,7 @@ func TestTFLiteLayoutConversion(t *testing.T) {
 		if err != nil {
 			t.Fatalf("oldCodes %v: %v", old, err)
 		}
-		if !equalInts(g.Inputs[0].Shape, []int{5, 6, 3}) || !equalInts(g.Outputs[1].Shape, []int{2, 2, 16}) {
+		if !slices.Equal(g.Inputs[0].Shape, []int{5, 6, 3}) || !slices.Equal(g.Outputs[1].Shape, []int{2, 2, 16}) {
 			t.Fatalf("input %v, second output %v: want NHWC [5 6 3] and [2 2 16]", g.Inputs[0].Shape, g.Outputs[1].Shape)
 		}
 		transposes := 0
@@ -407,7 +408,7 @@ func TestTFLiteLayoutConversion(t *testing.T) {
 			t.Errorf("oldCodes %v: %d Transpose nodes, want 3", old, transposes)
 		}
 		conv := g.Nodes[1]
-		if conv.Op != OpConv || !equalInts(conv.Attrs.Pads, []int{1, 0, 1, 1}) || !equalInts(conv.Weight.Shape, []int{4, 3, 3, 3}) {
+		if conv.Op != OpConv || !slices.Equal(conv.Attrs.Pads, []int{1, 0, 1, 1}) || !slices.Equal(conv.Weight.Shape, []int{4, 3, 3, 3}) {
 			t.Fatalf("node %s: pads %v weight %v, want Conv with pads [1 0 1 1] and OIHW [4 3 3 3]", conv.Name, conv.Attrs.Pads, conv.Weight.Shape)
 		}
 		const batch = 2

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -245,7 +246,7 @@ func (imp *tflImporter) importGraph() (*Graph, error) {
 		return nil, fmt.Errorf("imported graph is invalid: %w", err)
 	}
 	for name, want := range imp.expect {
-		if got := imp.g.Shapes[name]; !equalInts(got, want) {
+		if got := imp.g.Shapes[name]; !slices.Equal(got, want) {
 			return nil, fmt.Errorf("value %q: shape inference gives %v, the model declares %v", name, got, want)
 		}
 	}

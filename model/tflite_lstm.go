@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/tcdse/tcdse/model/tflitefb"
 )
@@ -93,7 +94,7 @@ func (imp *tflImporter) lstm(op *tflOp) error {
 			if err != nil {
 				return err
 			}
-			if !equalInts(c.Shape, part.shape) {
+			if !slices.Equal(c.Shape, part.shape) {
 				return fmt.Errorf("input %d has shape %v, want %v", part.first+tg, c.Shape, part.shape)
 			}
 			gates[p][tg] = c
@@ -129,7 +130,7 @@ func (imp *tflImporter) lstm(op *tflOp) error {
 		}
 	}
 	shape, _, err := tflPerSample(ot.shape)
-	if err != nil || !equalInts(shape, []int{steps, h}) {
+	if err != nil || !slices.Equal(shape, []int{steps, h}) {
 		return fmt.Errorf("output %q has shape %v, want [1, %d, %d]", ot.name, ot.shape, steps, h)
 	}
 	return imp.finish(op, n, ti, shape, false, tflitefb.ActivationFunctionTypeNONE, nil)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
@@ -234,7 +235,7 @@ func (imp *tflImporter) dequantize(op *tflOp) error {
 		if err != nil {
 			return err
 		}
-		if !equalInts(f.Shape, ot.shape) {
+		if !slices.Equal(f.Shape, ot.shape) {
 			return fmt.Errorf("output %q shape %v differs from input %q %v", ot.name, ot.shape, xt.name, xt.shape)
 		}
 		imp.folded[ti] = f

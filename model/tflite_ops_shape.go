@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/tcdse/tcdse/model/tflitefb"
@@ -120,7 +121,7 @@ func (imp *tflImporter) mean(op *tflOp) error {
 				tfOrder = append(tfOrder, a)
 			}
 		}
-		if !equalInts(irOrder, tfOrder) {
+		if !slices.Equal(irOrder, tfOrder) {
 			return fmt.Errorf("mean over axes %v of a 4D tensor without keep_dims reorders the data; not supported", axes)
 		}
 		var irOut []int
@@ -132,7 +133,7 @@ func (imp *tflImporter) mean(op *tflOp) error {
 		if nchw || len(irOut) == 0 {
 			return fmt.Errorf("output %q has shape %v, want rank 2 or 3", ot.name, ot.shape)
 		}
-		if !equalInts(irOut, shape) {
+		if !slices.Equal(irOut, shape) {
 			// Same data, other dimension order of size-1 axes: reshape to TFLite's shape.
 			tmp := imp.uniqueName(ot.name + "/mean")
 			n.Outputs = []string{tmp}

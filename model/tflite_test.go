@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,7 +134,7 @@ func TestTFLiteAD01Int8(t *testing.T) {
 	for _, n := range layers {
 		w := n.QWeight
 		if n.Op != OpDense || w == nil || n.Attrs.Quant == nil || len(n.QBias) != n.Weight.Shape[0] ||
-			!equalInts(w.Shape, n.Weight.Shape) || len(w.Quant.Scale) != 1 || w.Quant.ZeroPoint[0] != 0 {
+			!slices.Equal(w.Shape, n.Weight.Shape) || len(w.Quant.Scale) != 1 || w.Quant.ZeroPoint[0] != 0 {
 			t.Fatalf("node %s: not an int8 dense layer with per-tensor weights and int32 bias", n.Name)
 		}
 		// Weight holds the dequantized QWeight.
@@ -235,7 +236,7 @@ func TestTFLiteKWSHybrid(t *testing.T) {
 			t.Errorf("node %s has int8 parameters in a hybrid (float) graph", n.Name)
 		}
 	}
-	if convs != 5 || depthwise != 4 || !equalInts(g.Inputs[0].Shape, []int{49, 10, 1}) {
+	if convs != 5 || depthwise != 4 || !slices.Equal(g.Inputs[0].Shape, []int{49, 10, 1}) {
 		t.Fatalf("%d convolutions, %d depthwise, input %v; want 5, 4, [49 10 1]", convs, depthwise, g.Inputs[0].Shape)
 	}
 	xs, labels := kwsInputs(t)
@@ -341,8 +342,8 @@ func mnistLSTMSamples(t *testing.T) *Tensor {
 func TestTFLiteMNISTLSTM(t *testing.T) {
 	g := tflLoad(t, "mnist_lstm/trained_lstm.tflite", "tflm_examples/mnist_lstm/trained_lstm.tflite")
 	lstm := g.Nodes[0]
-	if lstm.Op != OpLSTM || lstm.Attrs.Hidden != 20 || !lstm.Attrs.Sequence || !equalInts(lstm.Weight.Shape, []int{80, 28}) ||
-		!equalInts(lstm.Recurrent.Shape, []int{80, 20}) || !equalInts(lstm.Bias.Shape, []int{160}) {
+	if lstm.Op != OpLSTM || lstm.Attrs.Hidden != 20 || !lstm.Attrs.Sequence || !slices.Equal(lstm.Weight.Shape, []int{80, 28}) ||
+		!slices.Equal(lstm.Recurrent.Shape, []int{80, 20}) || !slices.Equal(lstm.Bias.Shape, []int{160}) {
 		t.Fatalf("first node %s %s: want an LSTM with H 20 and W [80 28], R [80 20], B [160]", lstm.Name, lstm.Op)
 	}
 	if m := tflMissingKernels(g); len(m) > 0 {
