@@ -101,6 +101,15 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		pmax[layer] = s.MaxRate
 	}
 
+	// belowFloor says whether a quality is worse than the spec's floor, and how.
+	belowFloor := func(q float64) (string, bool) {
+		floor := spec.Floor * imp.Baseline.Quality
+		if spec.Floor <= 0 || !metric.Better(floor, q) {
+			return "", false
+		}
+		return fmt.Sprintf("%s %.4g is worse than the floor %.4g", spec.Metric, q, floor), true
+	}
+
 	// 3. Global weighted pruning: each step starts from the previous step's model.
 	prog.Phase = "gwp"
 	var steps, int8Points []activities.Evaluation
@@ -129,8 +138,8 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 			prog.Done++
 			int8Points = append(int8Points, qev)
 		}
-		if spec.Floor > 0 && metric.Better(spec.Floor*imp.Baseline.Quality, ev.Quality) {
-			prog.Note = fmt.Sprintf("stopped at g=%g: %s %.4g is worse than the floor %.4g", g, spec.Metric, ev.Quality, spec.Floor*imp.Baseline.Quality)
+		if why, below := belowFloor(ev.Quality); below {
+			prog.Note = fmt.Sprintf("stopped at g=%g: %s", g, why)
 			break
 		}
 		prev, prevHash = *ev.Model, ev.ModelHash
@@ -148,8 +157,8 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	}
 	for _, ev := range append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), steps...), int8Points...) {
 		p := ev.Point()
-		if spec.Floor > 0 && p.Fits && metric.Better(spec.Floor*imp.Baseline.Quality, p.Quality) {
-			p.Fits, p.Reason = false, fmt.Sprintf("%s %.4g is worse than the floor %.4g", spec.Metric, p.Quality, spec.Floor*imp.Baseline.Quality)
+		if why, below := belowFloor(p.Quality); below && p.Fits {
+			p.Fits, p.Reason = false, why
 		}
 		report.Points = append(report.Points, p)
 	}
