@@ -66,3 +66,38 @@ func TestSweepLeNetInt8Points(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepNoInt8PointBelowFloor sets the floor at the baseline's quality, so the GWP walk stops
+// at the first step that loses anything; that step must get no int8 point, every step above it
+// must.
+func TestSweepNoInt8PointBelowFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real LeNet sweep")
+	}
+	spec := lenetSpec(t)
+	spec.Quantize = &explore.QuantizeSpec{Calibration: explore.CalibrationMinMax, Samples: 100}
+	spec.Floor = 1
+	res := runSweep(t, spec)
+	above := 0
+	for i, step := range res.Steps {
+		t.Logf("%s: %.4f (baseline %.4f)", step.Label, step.Quality, res.Baseline.Quality)
+		if step.Quality >= res.Baseline.Quality {
+			above++
+			continue
+		}
+		if i != len(res.Steps)-1 {
+			t.Errorf("step %s is below the floor (%.4f < %.4f) but the walk went on", step.Label, step.Quality, res.Baseline.Quality)
+		}
+	}
+	if above == len(res.Steps) {
+		t.Fatal("no step fell below the floor, so the test checked nothing; raise the floor")
+	}
+	if len(res.Int8) != above {
+		t.Fatalf("%d int8 points for %d steps at or above the floor (%d steps)", len(res.Int8), above, len(res.Steps))
+	}
+	for i, q := range res.Int8 {
+		if q.Label != res.Steps[i].Label+"-int8" {
+			t.Errorf("int8 point %d is %q, want %q", i, q.Label, res.Steps[i].Label+"-int8")
+		}
+	}
+}

@@ -125,9 +125,12 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		}
 		prog.Done++
 		steps = append(steps, ev)
-		if spec.Quantize != nil {
+		why, below := belowFloor(ev.Quality)
+		skipInt8 := below && workflow.GetVersion(ctx, "int8-above-floor", workflow.DefaultVersion, 1) == 1
+		if spec.Quantize != nil && !skipInt8 {
 			// The step's model quantized to int8 is a point of its own; the next step still
-			// prunes the float model.
+			// prunes the float model. A step already below the floor gets no int8 point
+			// (histories from before that rule replay with the old behaviour).
 			q := evalIn(fmt.Sprintf("gwp-%g-int8", g), nil)
 			q.Model, q.ModelHash, q.Keep, q.Quantize = *ev.Model, ev.ModelHash, true, spec.Quantize
 			prog.Total++
@@ -138,7 +141,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 			prog.Done++
 			int8Points = append(int8Points, qev)
 		}
-		if why, below := belowFloor(ev.Quality); below {
+		if below {
 			prog.Note = fmt.Sprintf("stopped at g=%g: %s", g, why)
 			break
 		}
