@@ -83,7 +83,18 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
 	})
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	m, err := dataset.MetricByName(spec.Metric)
+	if err != nil {
+		return res, badInput("BadSpec", err)
+	}
+	threshold := explore.Threshold{Relative: spec.Threshold.Relative, Absolute: spec.Threshold.Absolute}
+	if err := threshold.CheckBaseline(res.Baseline.Quality, m.HigherIsBetter); err != nil {
+		return res, badInput("BadSpec", fmt.Errorf("sweep %q, metric %s: %w", spec.Name, spec.Metric, err))
+	}
+	return res, nil
 }
 
 // resolveData makes the data spec's file names relative to the sweep spec.

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tcdse/tcdse/activities"
@@ -181,4 +183,30 @@ func dominates(a, b pareto.Point) bool {
 	noWorse := a.Quality >= b.Quality && a.Cycles <= b.Cycles && a.ROMBytes <= b.ROMBytes && a.RAMBytes <= b.RAMBytes
 	better := a.Quality > b.Quality || a.Cycles < b.Cycles || a.ROMBytes < b.ROMBytes || a.RAMBytes < b.RAMBytes
 	return noWorse && better
+}
+
+// TestSweepRejectsThresholdTheBaselineFails sets an absolute threshold above the unpruned
+// model's quality: the sweep must stop after the baseline with an error that says so, and run
+// no sensitivity probe.
+func TestSweepRejectsThresholdTheBaselineFails(t *testing.T) {
+	env := newEnv(t, false)
+	spec := lenetSpec(t)
+	spec.Threshold.Relative, spec.Threshold.Absolute = 0, 0.999
+	probes := 0
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "Evaluate" {
+			probes++
+		}
+	})
+	env.ExecuteWorkflow(workflows.Sweep, spec)
+	err := env.GetWorkflowError()
+	if err == nil {
+		t.Fatal("sweep with a threshold the baseline fails succeeded")
+	}
+	if !strings.Contains(err.Error(), "already fails the threshold") {
+		t.Errorf("error %q does not say the baseline fails the threshold", err)
+	}
+	if probes != 0 {
+		t.Errorf("%d Evaluate activities ran after the baseline failed the threshold", probes)
+	}
 }
