@@ -69,6 +69,11 @@ func top1(out *model.Tensor, ds *Dataset) (float64, error) {
 		return 0, fmt.Errorf("metric top1: outputs %v do not have one row per sample (%d)", out.Shape, n)
 	}
 	k := len(out.Data) / n
+	for i, l := range ds.Labels[:n] {
+		if l < 0 || l >= k {
+			return 0, fmt.Errorf("metric top1: label %d of sample %d is not one of the model's %d outputs per sample; is top1 the right metric for this model?", l, i, k)
+		}
+	}
 	correct := 0
 	for i := 0; i < n; i++ {
 		row := out.Data[i*k : (i+1)*k]

@@ -33,6 +33,10 @@ func TestTop1(t *testing.T) {
 	if _, err := m.Score(out, &Dataset{Name: "nolabels", X: model.NewTensor(4, 1)}); err == nil {
 		t.Error("dataset without labels: no error")
 	}
+	wide := &Dataset{Name: "ten-classes", X: model.NewTensor(4, 1), Labels: []int{0, 2, 9, 1}}
+	if _, err := m.Score(out, wide); err == nil || !strings.Contains(err.Error(), "label 9 of sample 2") {
+		t.Errorf("label 9 for 3 outputs: err = %v, want it to name the label and the sample", err)
+	}
 	if down := (Metric{Name: "err"}); !down.Better(0.1, 0.2) {
 		t.Error("a lower-is-better metric must prefer 0.1 to 0.2")
 	}
