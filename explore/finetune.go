@@ -96,9 +96,10 @@ func (o FineTuneOptions) Validate(ds *dataset.Dataset) error {
 	return errors.Join(errs...)
 }
 
-// FineTune returns a copy of g trained on ds with the given options. Weights that are exactly
-// zero in g (pruned) stay exactly zero, so the copy has at least g's sparsity. The result is
-// deterministic: it depends on g, ds and the options (including Seed) only.
+// FineTune returns a copy of g trained on ds with the given options. Weights (and recurrent
+// layers' recurrence weights) that are exactly zero in g (pruned) stay exactly zero, so the
+// copy has at least g's sparsity. The result is deterministic: it depends on g, ds and the
+// options (including Seed) only.
 func FineTune(g *model.Graph, ds *dataset.Dataset, opts FineTuneOptions) (*model.Graph, error) {
 	_, out, err := FineTuneHistory(g, ds, opts)
 	return out, err
@@ -121,7 +122,8 @@ func FineTuneHistory(g *model.Graph, ds *dataset.Dataset, opts FineTuneOptions) 
 	if err := out.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("fine-tune: graph %q: %w", g.Name, err)
 	}
-	tr := &model.Trainer{Graph: out, Loss: opts.loss(), Optimizer: opt, Masks: model.ZeroMasks(out), Teacher: opts.Teacher}
+	tr := &model.Trainer{Graph: out, Loss: opts.loss(), Optimizer: opt, Masks: model.ZeroMasks(out),
+		RecurrentMasks: model.ZeroRecurrentMasks(out), Teacher: opts.Teacher}
 	hist, err := tr.Fit(ds.X, ds.Labels, ds.Targets, opts.Epochs, opts.Batch, opts.Seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fine-tune graph %q on %q: %w", g.Name, ds.Name, err)

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -11,6 +12,8 @@ import (
 type LayerGrad struct {
 	Weight *Tensor
 	Bias   *Tensor
+	// Recurrent is the gradient of a recurrent layer's recurrence weight (nil for others).
+	Recurrent *Tensor
 }
 
 // Activations holds every value of one forward pass on a batch, by value name, so that a
@@ -57,11 +60,15 @@ func (g *Graph) Forward(inputs ...*Tensor) (*Activations, error) {
 }
 
 // Backward propagates the gradient dOut of the loss with respect to the value named out back
-// through g, using the activations of a forward pass. It returns the gradients of every Conv
-// and Dense layer's weight and bias (by node name) and the gradient of every graph input (by
-// input name). Nodes that do not lead to out are skipped. Backward supports Conv (any stride,
-// padding, dilation and groups), Dense, Relu, MaxPool, AveragePool, Softmax, Reshape and Add,
-// and returns an error naming any other node on the path.
+// through g, using the activations of a forward pass. It returns the gradients of every
+// layer's parameters (by node name) and the gradient of every graph input (by input name).
+// Nodes that do not lead to out are skipped. Backward supports Conv (2D and 1D,
+// any stride, padding, dilation and groups), Dense, MaxPool, AveragePool, Softmax, Reshape,
+// the activations Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSwish and HardSigmoid, the
+// broadcasting Add, Sub, Mul and Div, Concat, Pad, Transpose, Gather, Slice and Mean, and RNN,
+// LSTM and GRU through time (their LayerGrad also carries the recurrence weight's gradient;
+// initial states get none). It returns an error naming any other node on the path. Graph
+// constants get no gradient.
 //
 // Every gradient element is summed over the samples in an order fixed by the layer's shape and
 // the batch size, so the result is bit-identical whatever GOMAXPROCS is.
@@ -83,13 +90,14 @@ func (g *Graph) Backward(act *Activations, out string, dOut *Tensor) (map[string
 		}
 		ins := make([]*Tensor, len(n.Inputs))
 		shapes := make([][]int, len(n.Inputs))
+		isConst := make([]bool, len(n.Inputs))
 		for j, name := range n.Inputs {
-			if consts[name] != nil {
-				return nil, nil, errNode(n, "backward through constant operand %q is not supported", name)
-			}
 			ins[j], shapes[j] = act.Values[name], g.Shapes[name]
+			if c := consts[name]; c != nil {
+				ins[j], isConst[j] = c, true
+			}
 		}
-		dxs, lg, err := trainBackwardNode(n, ins, shapes, act.Values[n.Outputs[0]], g.Shapes[n.Outputs[0]], dy, act.Batch)
+		dxs, lg, err := trainBackwardNode(n, ins, shapes, isConst, act.Values[n.Outputs[0]], g.Shapes[n.Outputs[0]], dy, act.Batch)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -97,6 +105,9 @@ func (g *Graph) Backward(act *Activations, out string, dOut *Tensor) (map[string
 			params[n.Name] = lg
 		}
 		for j, dx := range dxs {
+			if dx == nil || isConst[j] {
+				continue
+			}
 			name := n.Inputs[j]
 			if prev := grads[name]; prev != nil {
 				for k, v := range dx.Data {
@@ -118,10 +129,14 @@ func (g *Graph) Backward(act *Activations, out string, dOut *Tensor) (map[string
 	return params, inGrads, nil
 }
 
-// trainBackwardNode returns the gradients of one node's inputs (and, for Conv and Dense, its
-// parameters) from the gradient dy of its output.
-func trainBackwardNode(n *Node, ins []*Tensor, inShapes [][]int, y *Tensor, outShape []int, dy *Tensor, batch int) ([]*Tensor, *LayerGrad, error) {
+// trainBackwardNode returns the gradients of one node's inputs (and, for layers with
+// parameters, of those) from the gradient dy of its output. A constant input (isConst) gets a
+// nil gradient.
+func trainBackwardNode(n *Node, ins []*Tensor, inShapes [][]int, isConst []bool, y *Tensor, outShape []int, dy *Tensor, batch int) ([]*Tensor, *LayerGrad, error) {
 	like := func(t *Tensor) *Tensor { return NewTensor(t.Shape...) }
+	if slices.Contains(isConst, true) && trainBackwards[n.Op] == nil {
+		return nil, nil, errNode(n, "backward through a constant operand is not supported")
+	}
 	switch n.Op {
 	case OpDense:
 		dx, lg := trainDenseBackward(n, ins[0], dy, batch)
@@ -141,11 +156,6 @@ func trainBackwardNode(n *Node, ins []*Tensor, inShapes [][]int, y *Tensor, outS
 		dx := like(ins[0])
 		copy(dx.Data, dy.Data)
 		return []*Tensor{dx}, nil, nil
-	case OpAdd:
-		a, b := like(ins[0]), like(ins[1])
-		copy(a.Data, dy.Data)
-		copy(b.Data, dy.Data)
-		return []*Tensor{a, b}, nil, nil
 	case OpSoftmax:
 		dx := like(ins[0])
 		last := inShapes[0][len(inShapes[0])-1]
@@ -164,6 +174,10 @@ func trainBackwardNode(n *Node, ins []*Tensor, inShapes [][]int, y *Tensor, outS
 		dx := like(ins[0])
 		trainPoolBackward(n, ins[0], dy, dx, inShapes[0], outShape, batch)
 		return []*Tensor{dx}, nil, nil
+	default:
+		if bw := trainBackwards[n.Op]; bw != nil {
+			return bw(trainBackArgs{n: n, ins: ins, inShapes: inShapes, isConst: isConst, y: y, outShape: outShape, dy: dy, batch: batch})
+		}
 	}
 	return nil, nil, errNode(n, "training does not implement the backward pass of this operator")
 }
@@ -212,11 +226,11 @@ const trainBlocks = 16
 // onto the sample's input gradient (col2im). The batch is split into at most trainBlocks fixed
 // blocks of samples; their partial weight gradients are added in block order.
 func trainConvBackward(n *Node, x, dy *Tensor, in, out []int, batch int) (*Tensor, *LayerGrad) {
-	c, h, w := in[0], in[1], in[2]
-	m, oh, ow := out[0], out[1], out[2]
+	c, h, w, _ := conv1DPlane(in) // a 1D convolution is a 2D one of height 1
+	m, oh, ow, _ := conv1DPlane(out)
 	groups := n.Groups()
 	cg, mg := c/groups, m/groups
-	kh, kw := n.Weight.Shape[2], n.Weight.Shape[3]
+	kh, kw := conv1DKernel(n.Weight)
 	k := cg * kh * kw
 	pixels := oh * ow
 	strides, pads, dil := n.ConvGeometry()
@@ -298,8 +312,8 @@ func (g *im2colGeometry) trainScatter(dx, dp []float32) {
 // element (row-major) holding the window's maximum, for average pooling equally to the window's
 // in-bounds elements. Planes (sample, channel) are independent.
 func trainPoolBackward(n *Node, x, dy, dx *Tensor, in, out []int, batch int) {
-	c, h, w := in[0], in[1], in[2]
-	oh, ow := out[1], out[2]
+	c, h, w, _ := conv1DPlane(in) // 1D pooling is 2D pooling of height 1
+	_, oh, ow, _ := conv1DPlane(out)
 	kh, kw := n.Attrs.Kernel[0], n.Attrs.Kernel[1]
 	strides, pads, _ := n.ConvGeometry()
 	isMax := n.Op == OpMaxPool

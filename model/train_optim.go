@@ -12,13 +12,15 @@ type Optimizer interface {
 	Step(params []*Param) error
 }
 
-// Param is one trainable tensor: a layer's weight or bias, its gradient for the current batch
-// and, optionally, a mask of elements frozen at zero (pruned weights).
+// Param is one trainable tensor: a layer's weight, recurrence weight or bias, its gradient for
+// the current batch and, optionally, a mask of elements frozen at zero (pruned weights).
 type Param struct {
 	Node   string // the layer's node name
 	IsBias bool
-	Value  *Tensor
-	Grad   []float32
+	// IsRecurrent marks a recurrent layer's recurrence weight (Node.Recurrent).
+	IsRecurrent bool
+	Value       *Tensor
+	Grad        []float32
 	// Frozen marks the elements held at exactly zero (nil: none).
 	Frozen []bool
 }

@@ -7,16 +7,21 @@ import (
 	"math/rand/v2"
 )
 
-// Trainer fine-tunes the Conv and Dense parameters of a single-input graph in place.
+// Trainer fine-tunes the parameters of a single-input graph in place: the weights and biases
+// of Conv and Dense layers, and the input weights, recurrence weights and biases of RNN, LSTM
+// and GRU layers (their initial states stay as they are).
 //
 // Masks name, per layer, the weight elements that are pruned: they are held at exactly zero
 // (their gradient is dropped before the optimizer step and the element is reset to zero after
-// it), so a pruned model keeps its sparsity. [ZeroMasks] records a pruned graph's zeros.
+// it), so a pruned model keeps its sparsity. RecurrentMasks do the same for recurrent layers'
+// recurrence weights. [ZeroMasks] and [ZeroRecurrentMasks] record a pruned graph's zeros.
 type Trainer struct {
 	Graph     *Graph
 	Loss      Loss
 	Optimizer Optimizer
 	Masks     map[string][]bool
+	// RecurrentMasks are the masks of the recurrence weights (Node.Recurrent), by layer name.
+	RecurrentMasks map[string][]bool
 	// Teacher is the model distilled from (LossDistill, LossDistillMSE). It is only run.
 	Teacher *Graph
 
@@ -29,6 +34,23 @@ func ZeroMasks(g *Graph) map[string][]bool {
 	for _, n := range g.PrunableLayers() {
 		mask := make([]bool, n.Weight.Len())
 		for i, v := range n.Weight.Data {
+			mask[i] = v == 0
+		}
+		m[n.Name] = mask
+	}
+	return m
+}
+
+// ZeroRecurrentMasks returns, for every layer with a recurrence weight (RNN, LSTM, GRU), which
+// of its elements are exactly zero.
+func ZeroRecurrentMasks(g *Graph) map[string][]bool {
+	m := make(map[string][]bool)
+	for _, n := range g.Nodes {
+		if n.Recurrent == nil {
+			continue
+		}
+		mask := make([]bool, n.Recurrent.Len())
+		for i, v := range n.Recurrent.Data {
 			mask[i] = v == 0
 		}
 		m[n.Name] = mask
@@ -65,17 +87,26 @@ func (t *Trainer) init() error {
 			return err
 		}
 	}
+	var params []*Param
 	for _, n := range t.Graph.PrunableLayers() {
-		if n.Op != OpConv && n.Op != OpDense {
-			return errNode(n, "training supports the parameters of Conv and Dense layers only")
+		recurrent := RecurrentGates(n.Op) > 0
+		if n.Op != OpConv && n.Op != OpDense && !recurrent {
+			return errNode(n, "training supports the parameters of Conv, Dense, RNN, LSTM and GRU layers only")
 		}
 		mask := t.Masks[n.Name]
 		if mask != nil && len(mask) != n.Weight.Len() {
 			return errNode(n, "mask has %d elements, weight has %d", len(mask), n.Weight.Len())
 		}
-		t.params = append(t.params, &Param{Node: n.Name, Value: n.Weight, Frozen: mask})
+		params = append(params, &Param{Node: n.Name, Value: n.Weight, Frozen: mask})
+		if recurrent && n.Recurrent != nil {
+			rmask := t.RecurrentMasks[n.Name]
+			if rmask != nil && len(rmask) != n.Recurrent.Len() {
+				return errNode(n, "recurrent mask has %d elements, recurrence weight has %d", len(rmask), n.Recurrent.Len())
+			}
+			params = append(params, &Param{Node: n.Name, IsRecurrent: true, Value: n.Recurrent, Frozen: rmask})
+		}
 		if n.Bias != nil {
-			t.params = append(t.params, &Param{Node: n.Name, IsBias: true, Value: n.Bias})
+			params = append(params, &Param{Node: n.Name, IsBias: true, Value: n.Bias})
 		}
 	}
 	for name := range t.Masks {
@@ -83,6 +114,12 @@ func (t *Trainer) init() error {
 			return fmt.Errorf("trainer: mask for %q, which is not a layer with weights in graph %q", name, t.Graph.Name)
 		}
 	}
+	for name := range t.RecurrentMasks {
+		if n := t.Graph.Node(name); n == nil || n.Recurrent == nil {
+			return fmt.Errorf("trainer: recurrent mask for %q, which is not a layer with a recurrence weight in graph %q", name, t.Graph.Name)
+		}
+	}
+	t.params = params
 	return nil
 }
 
@@ -127,9 +164,13 @@ func (t *Trainer) Step(x *Tensor, labels []int, targets *Tensor) (float64, error
 		lg := grads[p.Node]
 		var g *Tensor
 		if lg != nil {
-			g = lg.Weight
-			if p.IsBias {
+			switch {
+			case p.IsBias:
 				g = lg.Bias
+			case p.IsRecurrent:
+				g = lg.Recurrent
+			default:
+				g = lg.Weight
 			}
 		}
 		if g == nil {
