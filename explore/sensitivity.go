@@ -28,7 +28,8 @@ type ProbeResult struct {
 type LayerSensitivity struct {
 	Layer string `json:"layer"`
 	// MaxRate (pmax in OpTC) is the largest probed rate that keeps quality within the threshold, walking up from
-	// the smallest rate and stopping at the first failure; 0 when even the smallest rate fails.
+	// the smallest rate and stopping at the first failure (RuleLastPass: not stopping); 0 when no rate passes
+	// under the rule.
 	MaxRate float64 `json:"max_rate"`
 	// Sensitivity is 1 − MaxRate: 0 for a layer that tolerates heavy pruning, 1 for one that
 	// tolerates none.
@@ -44,13 +45,23 @@ type LayerSensitivity struct {
 // be evaluated in any order or in parallel (see [RunProbe]). Validate the rates first with
 // [ValidateProbeRates]; an invalid rate makes its probe fail in [Prune].
 func SensitivityPlan(g *model.Graph, rates []float64) []Probe {
+	var layers []string
+	for _, n := range g.PrunableLayers() {
+		layers = append(layers, n.Name)
+	}
+	return probePlan(layers, rates)
+}
+
+// probePlan lists every (layer, rate) probe: layers in the given order, rates ascending
+// without duplicates.
+func probePlan(layers []string, rates []float64) []Probe {
 	rs := slices.Clone(rates)
 	slices.Sort(rs)
 	rs = slices.Compact(rs)
 	var plan []Probe
-	for _, n := range g.PrunableLayers() {
+	for _, l := range layers {
 		for _, r := range rs {
-			plan = append(plan, Probe{Layer: n.Name, Rate: r})
+			plan = append(plan, Probe{Layer: l, Rate: r})
 		}
 	}
 	return plan
@@ -171,6 +182,18 @@ func passes(q, bound float64, higherIsBetter bool) bool {
 // invalid threshold or baseline, and for results with an empty layer name, a rate outside
 // [0, 1), a non-finite quality, or the same (layer, rate) twice.
 func MaxRates(baseline float64, m dataset.Metric, threshold Threshold, results []ProbeResult) (map[string]LayerSensitivity, error) {
+	return MaxRatesRule(baseline, m, threshold, RuleFirstFail, results)
+}
+
+// MaxRatesRule is [MaxRates] under a named rule: [RuleFirstFail] (MaxRates' walk, stopping at
+// the first failure) or [RuleLastPass] (pmax is the largest passing rate, whatever failed
+// below it). An empty rule means RuleFirstFail.
+func MaxRatesRule(baseline float64, m dataset.Metric, threshold Threshold, rule string, results []ProbeResult) (map[string]LayerSensitivity, error) {
+	switch rule {
+	case "", RuleFirstFail, RuleLastPass:
+	default:
+		return nil, fmt.Errorf("max rates: sensitivity rule %q, want %s or %s", rule, RuleFirstFail, RuleLastPass)
+	}
 	bound, err := threshold.Bound(baseline, m.HigherIsBetter)
 	if err != nil {
 		return nil, fmt.Errorf("max rates for metric %q: %w", m.Name, err)
@@ -200,9 +223,10 @@ func MaxRates(baseline float64, m dataset.Metric, threshold Threshold, results [
 			if i > 0 && r.Rate == curve[i-1].Rate {
 				errs = append(errs, fmt.Errorf("probe results for layer %q: rate %v appears twice", layer, r.Rate))
 			}
-			if !failed && passes(r.Quality, bound, m.HigherIsBetter) {
+			switch {
+			case passes(r.Quality, bound, m.HigherIsBetter) && (!failed || rule == RuleLastPass):
 				pmax = r.Rate
-			} else {
+			case !passes(r.Quality, bound, m.HigherIsBetter):
 				failed = true
 			}
 		}
@@ -222,6 +246,9 @@ type SensitivityResult struct {
 	Probes []ProbeResult `json:"probes"`
 	// Layers maps each prunable layer to its maximum rate and sensitivity.
 	Layers map[string]LayerSensitivity `json:"layers"`
+	// Skipped lists the layers that were not probed, with the reason (structured probes of
+	// layers that cannot be cut alone; see [SensitivityWith]).
+	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
 // MaxRateByLayer returns the per-layer maximum rates, the input of [GWPRates].

@@ -150,14 +150,26 @@ func containsInt(s []int, v int) bool {
 
 func TestPruneStructuredRefusals(t *testing.T) {
 	g := structNet()
-	// A residual Add reading conv2's output.
+	// A residual Add of conv1's output and the graph input (conv1 keeps the input's size).
 	res := structNet()
-	res.Nodes = append(res.Nodes[:4], append([]*model.Node{
-		{Name: "skip", Op: model.OpAdd, Inputs: []string{"c2", "c2"}, Outputs: []string{"c2s"}},
-	}, res.Nodes[4:]...)...)
-	res.Node("relu2").Inputs = []string{"c2s"}
+	res.Inputs[0].Shape = []int{6, 8, 8}
+	res.Node("conv1").Weight = structRand(rand.New(rand.NewPCG(2, 2)), 6, 6, 3, 3)
+	res.Nodes = append(res.Nodes[:1], append([]*model.Node{
+		{Name: "skip", Op: model.OpAdd, Inputs: []string{"c1", "x"}, Outputs: []string{"c1s"}},
+	}, res.Nodes[1:]...)...)
+	res.Node("relu1").Inputs = []string{"c1s"}
 	res.Shapes = nil
 	if err := res.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	// A Softmax over conv channels.
+	soft := structNet()
+	soft.Nodes = append(soft.Nodes[:6], append([]*model.Node{
+		{Name: "soft", Op: model.OpSoftmax, Inputs: []string{"f"}, Outputs: []string{"fs"}},
+	}, soft.Nodes[6:]...)...)
+	soft.Node("fc1").Inputs = []string{"fs"}
+	soft.Shapes = nil
+	if err := soft.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	grouped := structNet()
@@ -176,7 +188,8 @@ func TestPruneStructuredRefusals(t *testing.T) {
 		norm  string
 		want  []string
 	}{
-		{res, map[string]float64{"conv2": 0.5}, "l1", []string{`"conv2"`, `"skip"`}},
+		{res, map[string]float64{"conv1": 0.5}, "l1", []string{`"conv1"`, `"skip"`, `graph input "x"`}},
+		{soft, map[string]float64{"conv2": 0.5}, "l1", []string{`"conv2"`, `"soft"`, "Softmax"}},
 		{grouped, map[string]float64{"conv1": 0.5}, "l1", []string{`"conv1"`, `"conv2"`, "grouped"}},
 		{g, map[string]float64{"fc2": 0.5}, "l1", []string{`"fc2"`, "graph output"}},
 		{g, map[string]float64{"relu1": 0.5}, "l1", []string{`"relu1"`}},
@@ -219,5 +232,115 @@ func TestPruneStructuredLeNet(t *testing.T) {
 	}
 	if acc < 0.5 {
 		t.Errorf("accuracy %v after removing a quarter of the channels: too low to be a correct cut", acc)
+	}
+}
+
+// TestPruneStructuredConcat concatenates two conv outputs around the graph input: each conv's
+// cut lands at its offset in the concatenation, the input's channels stay, and the cut passes
+// a Pad and a Mean without kept axes.
+func TestPruneStructuredConcat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	g := &model.Graph{
+		Name:    "concat",
+		Inputs:  []model.Value{{Name: "x", Shape: []int{2, 6, 6}}},
+		Outputs: []model.Value{{Name: "y"}},
+		Nodes: []*model.Node{
+			{Name: "convA", Op: model.OpConv, Inputs: []string{"x"}, Outputs: []string{"a0"},
+				Weight: structRand(rng, 3, 2, 3, 3), Bias: structRand(rng, 3), Attrs: model.Attrs{Pads: []int{1, 1, 1, 1}}},
+			{Name: "reluA", Op: model.OpRelu, Inputs: []string{"a0"}, Outputs: []string{"a"}},
+			{Name: "convB", Op: model.OpConv, Inputs: []string{"x"}, Outputs: []string{"b"},
+				Weight: structRand(rng, 4, 2, 3, 3), Bias: structRand(rng, 4), Attrs: model.Attrs{Pads: []int{1, 1, 1, 1}}},
+			{Name: "cat", Op: model.OpConcat, Inputs: []string{"a", "x", "b"}, Outputs: []string{"c"}},
+			{Name: "pad", Op: model.OpPad, Inputs: []string{"c"}, Outputs: []string{"cp"}, Attrs: model.Attrs{Pads: []int{0, 1, 1, 0, 1, 1}}},
+			{Name: "convC", Op: model.OpConv, Inputs: []string{"cp"}, Outputs: []string{"d"},
+				Weight: structRand(rng, 5, 9, 3, 3), Bias: structRand(rng, 5)},
+			{Name: "mean", Op: model.OpMean, Inputs: []string{"d"}, Outputs: []string{"m"}, Attrs: model.Attrs{Axes: []int{1, 2}}},
+			{Name: "fc", Op: model.OpDense, Inputs: []string{"m"}, Outputs: []string{"y"},
+				Weight: structRand(rng, 3, 5), Bias: structRand(rng, 3)},
+		},
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	x := structRand(rand.New(rand.NewPCG(1, 2)), 4, 2, 6, 6)
+	p, groups := assertPrunedMatchesZeroed(t, g, x, map[string]float64{"convA": 0.34, "convB": 0.5, "convC": 0.4}, "l1")
+	weightShape(t, p, "convC", 3, 6, 3, 3)
+	weightShape(t, p, "fc", 3, 3)
+	// The kept input channels of convC are convA's kept channels, both input channels, then
+	// convB's kept channels, in order.
+	var want []int
+	for _, sg := range groups {
+		if sg.Layers[0] == "convA" {
+			want = append(want, sg.Keep...)
+		}
+	}
+	want = append(want, 3, 4)
+	for _, sg := range groups {
+		if sg.Layers[0] == "convB" {
+			for _, k := range sg.Keep {
+				want = append(want, 5+k)
+			}
+		}
+	}
+	r0 := 0 // convC's first kept filter
+	for _, sg := range groups {
+		if sg.Layers[0] == "convC" {
+			r0 = sg.Keep[0]
+		}
+	}
+	wc, pc := g.Node("convC").Weight, p.Node("convC").Weight
+	for i, c := range want {
+		if wc.Data[(r0*9+c)*9] != pc.Data[i*9] {
+			t.Errorf("convC input channel %d is not original channel %d", i, c)
+		}
+	}
+}
+
+// TestPruneStructuredFoldsConstants swaps structNet's Relus for Sigmoid, HardSigmoid and
+// HardSwish: a removed channel then carries a non-zero constant (sigmoid(0) = 0.5) into the next
+// layer, which must absorb it into its bias (conv2 has no padding; fc1 reads a flatten).
+func TestPruneStructuredFoldsConstants(t *testing.T) {
+	g := structNet()
+	g.Node("relu1").Op = model.OpSigmoid
+	g.Node("relu2").Op, g.Node("relu2").Attrs = model.OpHardSigmoid, model.Attrs{Alpha: 0.2, Beta: 0.5}
+	g.Node("relu3").Op = model.OpHardSwish
+	g.Shapes = nil
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	x := structRand(rand.New(rand.NewPCG(9, 9)), 10, 1, 8, 8)
+	rates := map[string]float64{"conv1": 0.5, "conv2": 0.4, "fc1": 0.3}
+	assertPrunedMatchesZeroed(t, g, x, rates, "l1")
+	// Without the folds the pruned model would differ from the zeroed one: check that the
+	// biases of the readers changed.
+	p, err := PruneStructured(g, rates, "l1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, _ := PlanStructured(g, rates, "l1")
+	for _, sg := range groups {
+		if sg.Layers[0] != "conv2" {
+			continue
+		}
+		for i, k := range sg.Keep {
+			if p.Node("conv2").Bias.Data[i] == g.Node("conv2").Bias.Data[k] {
+				t.Errorf("conv2 bias %d unchanged: conv1's removed channels (sigmoid 0.5) were not folded in", k)
+			}
+		}
+	}
+	if got := unaryConsts(g.Node("relu1"), []float64{0, math.NaN(), 2}); got[0] != 0.5 || !math.IsNaN(got[1]) || math.Abs(got[2]-1/(1+math.Exp(-2))) > 1e-6 {
+		t.Errorf("sigmoid of constants [0 NaN 2] = %v", got)
+	}
+	// A padded reader cannot absorb a constant: conv2 with padding refuses conv1's cut.
+	padded := g.Clone()
+	padded.Node("conv2").Attrs.Pads = []int{1, 1, 1, 1}
+	padded.Node("flat").Attrs.Shape = []int{80}
+	padded.Node("fc1").Weight = structRand(rand.New(rand.NewPCG(3, 3)), 7, 80)
+	padded.Shapes = nil
+	if err := padded.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PruneStructured(padded, map[string]float64{"conv1": 0.5}, "l1"); err == nil || !strings.Contains(err.Error(), `"conv1"`) || !strings.Contains(err.Error(), "pads") {
+		t.Errorf("padded reader of a constant channel: error %v", err)
 	}
 }

@@ -41,6 +41,11 @@ type SweepSpec struct {
 	FineTune *FineTuneSpec `json:"finetune,omitempty" yaml:"finetune"`
 	// Quantize, when set, adds an int8 point for every GWP step (see QuantizeSpec).
 	Quantize *QuantizeSpec `json:"quantize,omitempty" yaml:"quantize"`
+	// Sensitivity, when set, chooses the sensitivity rule, threshold and probe fine-tuning
+	// (see SensitivitySpec); nil keeps the defaults.
+	Sensitivity *SensitivitySpec `json:"sensitivity,omitempty" yaml:"sensitivity"`
+	// GWP, when set, chooses how the global steps prune (see GWPSpec); nil keeps the defaults.
+	GWP *GWPSpec `json:"gwp,omitempty" yaml:"gwp"`
 }
 
 // ThresholdSpec is the sensitivity threshold: exactly one of Relative (a fraction of the
@@ -152,15 +157,9 @@ func (s SweepSpec) Validate() error {
 	if _, err := dataset.MetricByName(s.Metric); err != nil {
 		bad("metric", "%v", err)
 	}
-	t := s.Threshold
-	switch {
-	case t.Relative == 0 && t.Absolute == 0:
-		bad("threshold", "set relative (e.g. 0.99 of the unpruned quality) or absolute")
-	case t.Relative != 0 && t.Absolute != 0:
-		bad("threshold", "set relative or absolute, not both")
-	case t.Relative < 0 || t.Relative > 2:
-		bad("threshold.relative", "%v is outside (0, 2]", t.Relative)
-	}
+	errs = append(errs, s.validateSensitivity()...)
+	errs = append(errs, s.validateSensitivityOptions()...)
+	errs = append(errs, s.GWP.validate()...)
 	if len(s.Rates) == 0 {
 		bad("rates", "empty: list the pruning rates probed per layer, e.g. [0.5, 0.7, 0.9]")
 	}
