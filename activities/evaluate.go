@@ -76,8 +76,14 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	}
 	res := ImportResult{Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Samples: ds.Len(), CostModel: costModel}
 	res.Train = trainRef
-	for _, n := range g.PrunableLayers() {
+	gwp := spec.GWP.WithDefaults()
+	layers, skipped := explore.SensitivityLayers(g, spec.Rates, gwp.Structured, gwp.Norm)
+	for _, name := range layers {
+		n := g.Node(name)
 		res.Layers = append(res.Layers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
+	}
+	if len(skipped) > 0 {
+		res.Skipped = skipped
 	}
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
@@ -90,8 +96,7 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err != nil {
 		return res, badInput("BadSpec", err)
 	}
-	threshold := explore.Threshold{Relative: spec.Threshold.Relative, Absolute: spec.Threshold.Absolute}
-	if err := threshold.CheckBaseline(res.Baseline.Quality, m.HigherIsBetter); err != nil {
+	if err := spec.SensitivityThreshold().CheckBaseline(res.Baseline.Quality, m.HigherIsBetter); err != nil {
 		return res, badInput("BadSpec", fmt.Errorf("sweep %q, metric %s: %w", spec.Name, spec.Metric, err))
 	}
 	return res, nil
@@ -112,9 +117,8 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if in.CostModel != nil {
 		opts.CostModel = in.CostModel.Hash()
 	}
-	if in.Keep {
-		opts.FineTune = in.FineTune.identity()
-	}
+	opts.FineTune = in.FineTune.identity()
+	opts.Pruning = in.Pruning
 	opts.Quantize = in.Quantize
 	id := explore.CandidateID(in.ModelHash, in.Rates, opts)
 	var ev Evaluation
@@ -143,13 +147,11 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if err != nil {
 		return Evaluation{}, err
 	}
-	g := base
-	if len(in.Rates) > 0 {
-		if g, err = explore.Prune(base, in.Rates); err != nil {
-			return Evaluation{}, badInput("BadRates", err)
-		}
+	g, rates, err := a.prune(ctx, base, in)
+	if err != nil {
+		return Evaluation{}, err
 	}
-	if in.Keep && in.FineTune != nil {
+	if in.FineTune != nil {
 		if g, err = a.fineTune(ctx, in.FineTune, g); err != nil {
 			return Evaluation{}, err
 		}
@@ -180,7 +182,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		return Evaluation{}, badInput("BadModel", err)
 	}
 	ev = Evaluation{
-		CandidateID: id, Label: in.Label, Rates: in.Rates, Quality: q, Sparsity: explore.Sparsity(g),
+		CandidateID: id, Label: in.Label, Rates: rates, Quality: q, Sparsity: explore.Sparsity(g),
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
 		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash,
 	}
@@ -212,8 +214,11 @@ type evalOptions struct {
 	// CostModel is the hash of a calibrated cost model; empty (and left out of the id) for
 	// the built-in one, so ids of uncalibrated sweeps are unchanged.
 	CostModel string `json:"cost_model,omitempty"`
-	// FineTune identifies the fine-tuning of a kept GWP step; nil (left out) otherwise.
+	// FineTune identifies the fine-tuning of a GWP step or probe; nil (left out) otherwise.
 	FineTune *fineTuneIdentity `json:"finetune,omitempty"`
+	// Pruning identifies structured or weighted-global pruning; nil (left out) for the
+	// default, so ids of default sweeps are unchanged.
+	Pruning *PruningInput `json:"pruning,omitempty"`
 	// Quantize identifies an int8 point; nil (left out) for float points.
 	Quantize *explore.QuantizeSpec `json:"quantize,omitempty"`
 }

@@ -27,7 +27,10 @@ type ImportResult struct {
 	Data      store.Ref   `json:"data"`
 	Samples   int         `json:"samples"`
 	Layers    []LayerInfo `json:"layers"`
-	Baseline  Evaluation  `json:"baseline"`
+	// Skipped are the prunable layers a structured sweep cannot cut alone, with the reason;
+	// they are not probed and not pruned.
+	Skipped  map[string]string `json:"skipped,omitempty"`
+	Baseline Evaluation        `json:"baseline"`
 	// Train is the stored fine-tuning data when the spec fine-tunes (see FineTuneFor).
 	Train *store.Ref `json:"train,omitempty"`
 	// CostModel is the spec's calibrated cost model, read once on the worker; nil means the
@@ -49,8 +52,12 @@ type EvalInput struct {
 	// Keep stores the pruned model in the object store and returns its reference, so that a
 	// later step can start from it.
 	Keep bool `json:"keep,omitempty"`
-	// FineTune, with Keep, fine-tunes the pruned model before scoring and keeping it; it is
-	// part of the candidate id.
+	// Pruning, when set, makes the rates structured or the candidate a GWP step (see
+	// PruningInput); nil is unstructured magnitude pruning of Model at Rates. It is part of
+	// the candidate id.
+	Pruning *PruningInput `json:"pruning,omitempty"`
+	// FineTune fine-tunes the pruned model before scoring (and keeping) it; it is part of the
+	// candidate id.
 	FineTune *FineTuneInput `json:"finetune,omitempty"`
 	// CostModel replaces the built-in cost parameters of the target's core (see
 	// ImportResult.CostModel); its hash is part of the candidate id.

@@ -74,11 +74,22 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	}
 
 	// 2. Sensitivity: every prunable layer alone at every rate, fanned out.
+	// Structured or fine-tuned probes keep their models, so that code for them is generated
+	// from exactly what was scored.
 	prog.Phase = "sensitivity"
+	if len(imp.Skipped) > 0 {
+		prog.Note = fmt.Sprintf("%d layers cannot be cut alone and are not probed (see the import result)", len(imp.Skipped))
+	}
 	var probes []activities.EvalInput
 	for _, l := range imp.Layers {
 		for _, r := range spec.Rates {
-			probes = append(probes, evalIn(fmt.Sprintf("%s@%g", l.Name, r), explore.Rates{l.Name: r}))
+			in := evalIn(fmt.Sprintf("%s@%g", l.Name, r), explore.Rates{l.Name: r})
+			in.Pruning = activities.PruningFor(spec, imp, false, 0, nil)
+			if spec.ProbeFineTune() {
+				in.FineTune = activities.FineTuneFor(spec, imp)
+			}
+			in.Keep = in.Pruning != nil || in.FineTune != nil
+			probes = append(probes, in)
 		}
 	}
 	prog.Total += len(probes) + len(spec.Schedule)
@@ -92,7 +103,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 			results = append(results, explore.ProbeResult{Layer: layer, Rate: rate, Quality: probeEvals[i].Quality})
 		}
 	}
-	sens, err := explore.MaxRates(imp.Baseline.Quality, metric, explore.Threshold{Relative: spec.Threshold.Relative, Absolute: spec.Threshold.Absolute}, results)
+	sens, err := explore.MaxRatesRule(imp.Baseline.Quality, metric, spec.SensitivityThreshold(), spec.SensitivityRule(), results)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
 	}
@@ -117,6 +128,9 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	prevHash := imp.ModelHash
 	for _, g := range spec.Schedule {
 		in := evalIn(fmt.Sprintf("gwp-%g", g), explore.GWPRates(pmax, g))
+		if in.Pruning = activities.PruningFor(spec, imp, true, g, pmax); in.Pruning != nil && in.Pruning.Method == explore.GWPWeightedGlobal {
+			in.Rates = nil // ranked on the worker
+		}
 		in.Model, in.ModelHash, in.Keep = prev, prevHash, true
 		in.FineTune = activities.FineTuneFor(spec, imp)
 		var ev activities.Evaluation
