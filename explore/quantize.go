@@ -107,7 +107,7 @@ var quantFixedOutput = map[model.Op]model.QuantParams{
 // QuantizableOp reports whether Quantize can compute op in int8.
 func QuantizableOp(op model.Op) bool {
 	_, fixed := quantFixedOutput[op]
-	return quantPassThrough[op] || quantCalibrated[op] || fixed
+	return quantPassThrough[op] || quantCalibrated[op] || fixed || quantRecurrent[op]
 }
 
 // Quantize returns a post-training int8 copy of g that the interpreter runs with its int8
@@ -118,6 +118,8 @@ func QuantizableOp(op model.Op) bool {
 // keep their input's quantization; a Conv or Dense whose output reaches a Relu or Clip only
 // through operators that commute with it takes that activation's range, so the activation
 // becomes a clamp; Softmax and Sigmoid output scale 1/256 zero point −128 and Tanh 1/128, 0.
+// RNN, LSTM and GRU nodes get TFLite's integer LSTM scheme (int16 gates and cell state, int8
+// hidden state) with ranges calibrated inside the layer; see quantize_rnn.go.
 // Float inputs are quantized by Quantize nodes and int8 outputs dequantized by Dequantize
 // nodes, so the graph keeps its float interface; the same happens around nodes named in
 // opts.Float. Weights that are zero stay exactly zero. Weight and Bias hold the dequantized
@@ -178,7 +180,11 @@ func Quantize(g *model.Graph, calib *dataset.Dataset, opts QuantizeOptions) (*mo
 	if err != nil {
 		return nil, err
 	}
-	r := &quantRewriter{g: q, isFloat: isFloat, ranges: ranges, opts: opts}
+	recurrent, err := quantCalibrateRecurrent(g, calib, opts, isFloat)
+	if err != nil {
+		return nil, err
+	}
+	r := &quantRewriter{g: q, isFloat: isFloat, ranges: ranges, opts: opts, recurrent: recurrent}
 	if err := r.rewrite(); err != nil {
 		return nil, err
 	}
@@ -194,6 +200,8 @@ type quantRewriter struct {
 	isFloat map[string]bool
 	ranges  map[string]quantRange
 	opts    QuantizeOptions
+	// recurrent holds the calibrated internals of the int8 recurrent nodes (quantize_rnn.go).
+	recurrent map[string]*model.RecurrentRanges
 
 	names     map[string]bool               // every value and node name in use
 	params    map[string]*model.QuantParams // int8 values
@@ -358,6 +366,9 @@ func (r *quantRewriter) quantizedConst(name string, t *model.Tensor) string {
 
 // quantizeNode sets the output quantization of an int8 node (and its int8 weights).
 func (r *quantRewriter) quantizeNode(n *model.Node) error {
+	if quantRecurrent[n.Op] {
+		return r.quantizeRecurrent(n)
+	}
 	out := n.Outputs[0]
 	var p *model.QuantParams
 	switch {

@@ -120,7 +120,10 @@ type Node struct {
 	// QBias is the matching int32 bias (scale = input scale × weight scale).
 	QWeight *QTensor `json:",omitempty"`
 	QBias   []int32  `json:",omitempty"`
-	Attrs   Attrs
+	// RecurrentQuant holds the int8 recurrence weights and cell format of an int8 RNN, LSTM or
+	// GRU node (see int8_rnn.go).
+	RecurrentQuant *RecurrentQuant `json:",omitempty"`
+	Attrs          Attrs
 }
 
 // Const is a named constant value, such as the second operand of a broadcasting Mul. Its
@@ -180,6 +183,7 @@ func (n *Node) Clone() *Node {
 	m.Weight, m.Bias, m.Recurrent = n.Weight.Clone(), n.Bias.Clone(), n.Recurrent.Clone()
 	m.InitialH, m.InitialC = n.InitialH.Clone(), n.InitialC.Clone()
 	m.QWeight = n.QWeight.Clone()
+	m.RecurrentQuant = n.RecurrentQuant.Clone()
 	if n.QBias != nil {
 		m.QBias = append([]int32(nil), n.QBias...)
 	}

@@ -41,8 +41,8 @@ import (
 // Hybrid models (float activations with int8 weights, or DEQUANTIZE of a constant) are
 // imported as float graphs with the weights dequantized.
 //
-// UNIDIRECTIONAL_SEQUENCE_LSTM becomes OpLSTM (float or hybrid only); its cell_clip is dropped,
-// which is exact while the cell state stays within the clip (see tflImporter.lstm).
+// UNIDIRECTIONAL_SEQUENCE_LSTM becomes OpLSTM (float, hybrid, or full-integer with an int16 cell
+// state, see int8_rnn_tflite.go); its cell_clip becomes Attrs.CellClip (see tflImporter.lstm).
 //
 // The batch dimension of every activation must be 1 and is stripped. A model using operators
 // the IR cannot express is rejected with an error listing every such operator with its index.

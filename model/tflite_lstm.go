@@ -25,7 +25,8 @@ const (
 // tflToONNXGates maps the ONNX gate order i, o, f, c to TFLite's gate index (i, f, c, o).
 var tflToONNXGates = [4]int{0, 3, 1, 2}
 
-// lstm imports a float (or hybrid, int8-weight) UNIDIRECTIONAL_SEQUENCE_LSTM, batch-major,
+// lstm imports a float, hybrid (int8-weight) or full-integer (int8 activations, int16 cell
+// state; see q8RNNTFLiteLSTM) UNIDIRECTIONAL_SEQUENCE_LSTM, batch-major,
 // without peepholes, projection or layer normalisation, as an OpLSTM node that outputs every
 // step ([T, H] per sample). The per-gate TFLite tensors are stacked in ONNX gate order
 // i, o, f, c into W [4H, I], R [4H, H] and B [8H] (input biases, then zero recurrence
@@ -38,9 +39,6 @@ func (imp *tflImporter) lstm(op *tflOp) error {
 	ti, ot, err := imp.outTensor(op)
 	if err != nil {
 		return err
-	}
-	if xt.isInt8() || ot.isInt8() {
-		return fmt.Errorf("int8 LSTM (int16 cell state) is not supported; only float and hybrid LSTMs are")
 	}
 	t, err := imp.requireOptions(op, tflitefb.BuiltinOptionsUnidirectionalSequenceLSTMOptions)
 	if err != nil {
@@ -133,5 +131,11 @@ func (imp *tflImporter) lstm(op *tflOp) error {
 	if err != nil || !slices.Equal(shape, []int{steps, h}) {
 		return fmt.Errorf("output %q has shape %v, want [1, %d, %d]", ot.name, ot.shape, steps, h)
 	}
-	return imp.finish(op, n, ti, shape, false, tflitefb.ActivationFunctionTypeNONE, nil)
+	var q *QuantParams
+	if xt.isInt8() || ot.isInt8() { // full-integer LSTM: see int8_rnn_tflite.go
+		if q, err = imp.q8RNNTFLiteLSTM(op, n, xt, ot); err != nil {
+			return err
+		}
+	}
+	return imp.finish(op, n, ti, shape, false, tflitefb.ActivationFunctionTypeNONE, q)
 }

@@ -397,14 +397,3 @@ func tflMaxCell(n *Node, x *Tensor) float64 {
 	}
 	return most
 }
-
-func TestTFLiteMNISTLSTMInt8Rejected(t *testing.T) {
-	data, err := os.ReadFile(tflExample(t, "mnist_lstm/trained_lstm_int8.tflite", "tflm_examples/mnist_lstm/trained_lstm_int8.tflite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = ImportTFLite(data)
-	if err == nil || !strings.Contains(err.Error(), "operator 0 (UNIDIRECTIONAL_SEQUENCE_LSTM)") || !strings.Contains(err.Error(), "int8 LSTM") {
-		t.Fatalf("got %v, want an error naming the int8 LSTM operator", err)
-	}
-}
