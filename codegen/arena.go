@@ -88,7 +88,7 @@ func planMemory(p *Plan, g *model.Graph) error {
 		switch {
 		case ls.intoPool != nil:
 			virtual[y] = true
-		case node.Op == model.OpReshape:
+		case node.Op == model.OpReshape && ls.custom == nil: // a requantizing int8 Reshape copies
 			if classHas(x, p.Input.Name) && classHas(y, p.Output.Name) {
 				ls.copy = true
 				ls.plan.Ops = ls.plan.Outputs
@@ -136,8 +136,8 @@ func planMemory(p *Plan, g *model.Graph) error {
 		bufs = append(bufs, b)
 	}
 	for i, ls := range p.layers {
-		if ls.node.Op == model.OpLSTM {
-			bufs = append(bufs, &buffer{start: i, end: i, values: []string{scratchName(ls.node)}, bytes: lstmScratchBytes(ls.node)})
+		if b := recurrentScratchBytes(ls.node); b > 0 && ls.q8 == nil { // int8: q8ScratchBytes
+			bufs = append(bufs, &buffer{start: i, end: i, values: []string{scratchName(ls.node)}, bytes: b})
 		}
 		if b := q8ScratchBytes(ls); b > 0 {
 			p.q8Values[q8PatchName(ls.node)] = true

@@ -7,11 +7,12 @@
 // [PlanGraph] decides everything that does not depend on the C text:
 //
 //   - Per node a kernel class (Kind: "conv", "dense", "pool", "elementwise", "softmax",
-//     "reshape", "reduce" for Mean over trailing axes, "recurrent" for LSTM), the multiply-accumulates of the dense-equivalent computation (MACs, counting only
+//     "reshape", "reduce" for Mean over trailing axes, "recurrent" for LSTM, GRU and RNN), the multiply-accumulates of the dense-equivalent computation (MACs, counting only
 //     taps that fall inside the padded input) and of the chosen kernel (EffectiveMACs: only the
 //     stored nonzero weights for CSR).
 //   - Per weighted node (Conv, Dense) a weight format, "dense", "csr", "rcsr8" or "rcsr4", by
-//     the cost rule below. LSTM weights are always dense.
+//     the cost rule below. Recurrent weights are always dense. 1D Conv and pooling ([C, L]) run on
+//     the 2D kernels as a plane of height 1, every weight format included (layer_conv1d.go).
 //   - Fusion: BatchNorm is folded into the preceding Conv at import (package model). A Relu
 //     whose input is produced by a Conv, Dense, pooling or Add node, and is read by nothing else,
 //     is applied inside that producer's output loop (the Relu layer reports FusedInto); bias and
@@ -24,9 +25,14 @@
 //     LeakyRelu, Sigmoid, Tanh, HardSwish and HardSigmoid (kind "elementwise", never fused),
 //     runs in place when its input dies at it and is not the graph input; otherwise it writes a
 //     new buffer. Sigmoid and Tanh are computed in double, as the interpreter does. Add, Sub and
-//     Mul need two operands of equal shape that are not constants.
-//   - Reshape never copies: its output aliases its input. (The one exception is a Reshape that
-//     would make the caller's read-only input buffer the output buffer; it becomes a copy.)
+//     Mul whose operands differ in shape or are graph constants (Graph.Consts, stored next to
+//     the weights), and every float Div, broadcast with per-operand strides (layer_bcast.go).
+//     Concat, constant Pad, Transpose, Gather (constant indices) and Slice (with steps) are
+//     kind "move": copies of strided boxes of at most 6 merged axes, float32 or int8
+//     (layer_move.go).
+//   - Reshape never copies: its output aliases its input. (The exceptions are a Reshape that
+//     would make the caller's read-only input buffer the output buffer, and an int8 Reshape
+//     that requantizes; they copy.)
 //   - The activation memory plan: the graph input and the graph output live in buffers the caller
 //     passes to the inference function; every other value lives in ONE static arena. Values that
 //     alias each other (Reshape, in-place or fused Relu) form one buffer whose live interval runs
@@ -44,7 +50,9 @@
 //     optimum: the bound stated and tested (TestBranchedArenaBound) is that on the branched test
 //     graphs and 213 random branched dense graphs with up to 7 arena buffers the arena equals
 //     the best first-fit placement over all buffer orders (found there to equal the peak too).
-//     An LSTM also gets a scratch buffer (10 H floats) live only at its node.
+//     A recurrent node also gets a scratch buffer live only at its node (LSTM 10 H floats,
+//     GRU 8 H, RNN 3 H; int8: LSTM 4 H bytes, GRU 2 H or 5 H without linear_before_reset,
+//     RNN 2 H).
 //
 // # Kernels
 //
@@ -99,7 +107,9 @@
 // A node with Attrs.Quant (and every Dequantize) runs an int8 kernel that reproduces the Go
 // interpreter's int8 kernels (model/int8_*.go, TFLite's reference integer arithmetic) bit for
 // bit: Conv (per-channel or per-tensor symmetric weights, groups and depthwise, padding, stride,
-// dilation), Dense, Add, Sub and Mul of equal shapes (broadcasting is rejected), Relu and Clip
+// dilation), Dense, Add, Sub and Mul (broadcasting and constant operands included), LeakyRelu,
+// HardSwish, the data movement operators (requantizing inputs whose quantization differs from
+// the output's, as model/int8_shape.go; a requantizing Reshape is a copy), Relu and Clip
 // (requantizing when the quantizations differ), Max and Average pooling, Mean over trailing
 // axes, Softmax, Sigmoid and Tanh (TFLite's fixed output quantizations; the interpreter's float
 // fallback for other ones is rejected), Reshape (alias), Quantize (float to int8, ties away
@@ -114,7 +124,9 @@
 // int32 accumulators could overflow. A Relu or Clip that does not requantize is folded into
 // the clamp of a preceding int8 Conv, Dense, Add, Sub or Mul. Int8 activations take one byte
 // per element in the arena. Sparse int8 weights use the same formats and byte rule with
-// one-byte values (int8_csr.go). When the graph input or output itself is int8 (full-integer
+// one-byte values (int8_csr.go). RNN, LSTM and GRU (layer_rnn8.go) follow model/int8_rnn.go
+// (TFLite's integer LSTM: int16 gate pre-activations and cell state, gemmlowp's 16-bit logistic
+// and tanh, dense int8 weights, per-row multipliers). When the graph input or output itself is int8 (full-integer
 // TFLite models), the C API stays float: the caller passes and receives the integer values as
 // floats, exactly as model.Run represents them, and synthetic first and last layers convert.
 //

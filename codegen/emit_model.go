@@ -62,6 +62,10 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 
 	w.f("\n/* Layer geometry. */\n")
 	for i, ls := range p.layers {
+		if ls.custom != nil {
+			w.WriteString(ls.custom.tables(ls, ids[i]))
+			continue
+		}
 		if g := geometryInit(ls); g != "" && ls.plan.Kernel != "" {
 			w.f("static const %s geom_%s = { %s };\n", geometryType(ls), ids[i], g)
 		}
@@ -132,8 +136,8 @@ func geometryType(ls *layerState) string {
 		return "conv_geom_t"
 	}
 	switch ls.node.Op {
-	case model.OpLSTM:
-		return "lstm_geom_t"
+	case model.OpLSTM, model.OpGRU, model.OpRNN:
+		return recurrentGeometryType(ls.node.Op)
 	case model.OpConv:
 		return "conv_geom_t"
 	case model.OpMaxPool, model.OpAvgPool:
@@ -158,8 +162,8 @@ func geometryInit(ls *layerState) string {
 	}
 	n := ls.node
 	switch n.Op {
-	case model.OpLSTM:
-		return lstmGeometryInit(ls)
+	case model.OpLSTM, model.OpGRU, model.OpRNN:
+		return recurrentGeometryInit(ls)
 	case model.OpConv:
 		return convGeometryInit(ls, nil, ls.fuseRelu)
 	case model.OpMaxPool, model.OpAvgPool:
@@ -180,6 +184,9 @@ func layerCall(p *Plan, prefix string, ids []string, i int) (string, error) {
 	ls, id := p.layers[i], ids[i]
 	if ls.plan.Kernel == "" {
 		return "", nil
+	}
+	if ls.custom != nil {
+		return ls.custom.call(p, ls, prefix, id)
 	}
 	if ls.q8 != nil {
 		return q8LayerCall(p, prefix, id, ls)
@@ -232,10 +239,8 @@ func layerCall(p *Plan, prefix string, ids []string, i int) (string, error) {
 		return fmt.Sprintf("k_softmax(%s, %s, %d, %d)", x, y, elems/last, last), nil
 	case model.OpReshape:
 		return fmt.Sprintf("k_copy(%s, %s, %d)", x, y, elems), nil
-	case model.OpLSTM:
-		sym := layerWeightSymbols(prefix, id, ls)
-		return fmt.Sprintf("k_lstm(%s, %s, %s, %s, %s, %s, %s, %s, &geom_%s)", x, y, sym.w, sym.r, orNull(sym.b),
-			orNull(sym.h0), orNull(sym.c0), valueExpr(p, scratchName(n)), id), nil
+	case model.OpLSTM, model.OpGRU, model.OpRNN:
+		return recurrentCall(ls, x, y, valueExpr(p, scratchName(n)), id, layerWeightSymbols(prefix, id, ls)), nil
 	case model.OpMean:
 		outs, count, err := meanRun(n, ls.inShape)
 		if err != nil {

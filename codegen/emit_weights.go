@@ -29,7 +29,7 @@ func layerWeightSymbols(prefix, id string, ls *layerState) weightSymbols {
 	if ls.node.Bias != nil {
 		s.b = base + "b"
 	}
-	if ls.node.Op == model.OpLSTM {
+	if isRecurrentOp(ls.node.Op) {
 		s.r = base + "r"
 		if ls.node.InitialH != nil {
 			s.h0 = base + "h0"
@@ -62,6 +62,10 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 		c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", ctype, name, n)
 	}
 	for i, ls := range p.layers {
+		if ls.custom != nil {
+			emitConstOperands(&h, &c, prefix, ids[i], i, ls)
+			continue
+		}
 		if ls.q8 != nil {
 			if ls.q8.weights != nil {
 				q8EmitWeights(&h, &c, prefix, ids[i], i, ls)
@@ -75,8 +79,8 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 		n := ls.node
 		c.f("\n/* layer %d %s (%s): weight %s, %s, %d of %d nonzero */\n", i, cComment(n.Name), n.Op,
 			shapeString(n.Weight.Shape), ls.plan.Format, ls.plan.NNZ, n.Weight.Len())
-		if n.Op == model.OpLSTM {
-			w, r, b := lstmWeights(n)
+		if isRecurrentOp(n.Op) {
+			w, r, b := recurrentWeights(n)
 			for _, a := range []struct {
 				sym  string
 				data []float32

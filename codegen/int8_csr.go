@@ -7,8 +7,8 @@ import (
 )
 
 // Sparse int8 weights. The formats are those of the float kernels (see the package doc) with
-// one-byte values; the cost rule is the same (fewest bytes, dense on ties, then csr, rcsr8,
-// rcsr4):
+// one-byte values, plus the int8-only sparse8 format (sparse8_format.go). The auto rule
+// (q8AutoFormat) weighs bytes and estimated instructions, each relative to dense. Bytes:
 //
 //	dense = Rows·Cols
 //	csr   = nnz·(1 + idx) + (Rows+1)·ptr
@@ -51,22 +51,19 @@ func planQ8Format(ls *layerState, opts Options) error {
 	lp.RCSR8WeightBytes = 2*rel8 + (rows+1)*relPtrBytes(rel8) + extra
 	lp.RCSR4WeightBytes = rel4 + (rel4+1)/2 + (rows+1)*relPtrBytes(rel4) + extra
 	format := opts.formatFor(n.Name)
+	sp8Bytes, sp8Err := q8Sparse8Bytes(ls)
 	if format == FormatAuto {
-		format = FormatDense
-		best := lp.DenseWeightBytes
-		for _, c := range []struct {
-			format string
-			bytes  int
-			ok     bool
-		}{{FormatCSR, lp.CSRWeightBytes, csrErr == nil}, {FormatRCSR8, lp.RCSR8WeightBytes, true}, {FormatRCSR4, lp.RCSR4WeightBytes, true}} {
-			if c.ok && c.bytes < best {
-				format, best = c.format, c.bytes
-			}
-		}
+		format = q8AutoFormat(ls, sp8Bytes, sp8Err == nil, rel8, rel4, csrErr == nil)
 	}
 	var m *csrMatrix
 	var err error
 	switch format {
+	case FormatSparse8:
+		if sp8Err != nil {
+			return fmt.Errorf("codegen: node %q (%s, int8): cannot store weights as sparse8: %v", n.Name, n.Op, sp8Err)
+		}
+		lp.Format, lp.WeightBytes = format, sp8Bytes
+		return planSparse8(ls)
 	case FormatCSR:
 		if csrErr != nil {
 			return fmt.Errorf("codegen: node %q (%s, int8): cannot store weights as CSR: %v", n.Name, n.Op, csrErr)

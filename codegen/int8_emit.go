@@ -28,11 +28,17 @@ func q8KernelName(ls *layerState) string {
 	case model.OpDequantize:
 		return "q8_dequantize"
 	case model.OpConv:
+		if ls.q8.sp8 != nil {
+			return "q8_conv_" + ls.q8.sp8.kernelSuffix()
+		}
 		if c := ls.q8.csr; c != nil {
 			return "q8_conv_" + c.kernelSuffix()
 		}
 		return "q8_conv"
 	case model.OpDense:
+		if ls.q8.sp8 != nil {
+			return "q8_dense_" + ls.q8.sp8.kernelSuffix()
+		}
 		if c := ls.q8.csr; c != nil {
 			return "q8_dense_" + c.kernelSuffix()
 		}
@@ -55,6 +61,10 @@ func q8KernelName(ls *layerState) string {
 		return "q8_logistic"
 	case model.OpTanh:
 		return "q8_tanh"
+	case model.OpLeakyRelu:
+		return "q8_leaky_relu"
+	case model.OpHardSwish:
+		return "q8_hard_swish"
 	}
 	return ""
 }
@@ -129,6 +139,8 @@ func q8LayerCall(p *Plan, prefix, id string, ls *layerState) (string, error) {
 	x, y := valueExpr(p, n.Inputs[0]), valueExpr(p, n.Outputs[0])
 	k := ls.plan.Kernel
 	switch {
+	case ls.q8.sp8 != nil:
+		return sparse8LayerCall(p, prefix, id, ls), nil
 	case n.Op == model.OpConv || n.Op == model.OpDense:
 		sym := q8WeightSymbols(prefix, id, ls)
 		if ls.q8.csr != nil {
@@ -172,6 +184,10 @@ func q8WeightSymbols(prefix, id string, ls *layerState) q8Symbols {
 // q8EmitWeights writes an int8 layer's arrays: int8 weights (dense row-major or sparse), the
 // int32 bias (Dense: with the input zero point folded in) and the multipliers and shifts.
 func q8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState) {
+	if ls.q8.sp8 != nil {
+		sparse8EmitWeights(h, c, prefix, id, i, ls)
+		return
+	}
 	q, n := ls.q8, ls.node
 	sym := q8WeightSymbols(prefix, id, ls)
 	decl := func(ctype, name string, count int) {

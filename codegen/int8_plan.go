@@ -46,6 +46,7 @@ type q8Layer struct {
 	weights []int8
 	bias    []int32
 	csr     *q8CSR
+	sp8     *sparse8Matrix // the sparse8 form (sparse8_format.go), or nil
 	// requant: Relu/Clip/Reshape copy must requantize input to output quantization.
 	requant bool
 }
@@ -253,6 +254,10 @@ func planQ8Layer(ls *layerState, g *model.Graph, opts Options) error {
 		mo, so := model.QuantizeMultiplier(twiceMax / (float64(1<<20) * float64(q.out.scale)))
 		q.mult, q.shift = []int32{m1}, []int32{int32(s1)}
 		q.mult2, q.shift2, q.mult3, q.shift3 = m2, int32(s2), mo, int32(so)
+	case model.OpLeakyRelu, model.OpHardSwish:
+		if err := planQ8Unary(ls); err != nil { // layer_bcast_q8unary.go
+			return err
+		}
 	case model.OpMean:
 		lp.Kind = KindReduce
 		if _, _, err := meanRun(n, ls.inShape); err != nil {
@@ -430,6 +435,7 @@ func planQ8Node(n *model.Node, g *model.Graph, int8Values map[string]bool, opts 
 		OutShape: append([]int(nil), ls.outShape...), Outputs: outElems,
 		OutBytes: outElems * valueBytes(int8Values, n.Outputs[0]),
 	}
+	conv1DAs2D(ls) // 1D Conv and pooling run on the 2D kernels with height 1
 	if err := planQ8Layer(ls, g, opts); err != nil {
 		return nil, err
 	}

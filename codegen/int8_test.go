@@ -286,8 +286,8 @@ func TestInt8Errors(t *testing.T) {
 		q8Op("add", model.OpAdd, q8Params(0.1, 0), model.Attrs{}, "xq", "gp"),
 		&model.Node{Name: "y", Op: model.OpDequantize, Inputs: []string{"add"}, Outputs: []string{"y"}})
 	setQ8Values(g)
-	if _, err := PlanGraph(g, Options{}); err == nil || !strings.Contains(err.Error(), "broadcasting") {
-		t.Errorf("int8 Add of different shapes: err %v", err)
+	if l := layerByNode(t, mustPlan(t, g, Options{}), "add"); l.Kernel != "q8_bcast_addsub" { // layer_bcast.go
+		t.Errorf("int8 Add of different shapes: kernel %q, want q8_bcast_addsub", l.Kernel)
 	}
 }
 

@@ -20,18 +20,20 @@ func planLayer(n *model.Node, shapes map[string][]int, opts Options) (*layerStat
 		OutBytes: outElems * floatBytes,
 	}
 	ls.plan = lp
+	conv1DAs2D(ls) // 1D Conv and pooling run on the 2D kernels with height 1
+	n = ls.node
 	switch n.Op {
 	case model.OpConv:
 		lp.Kind = KindConv
 		if len(ls.inShape) != 3 || n.Weight == nil || len(n.Weight.Shape) != 4 {
-			return nil, fmt.Errorf("codegen: node %q (Conv): only 2D convolutions have a C kernel (input %v); 1D convolutions are not generated yet", n.Name, ls.inShape)
+			return nil, fmt.Errorf("codegen: node %q (Conv): only 1D and 2D convolutions have a C kernel (input %v)", n.Name, ls.inShape)
 		}
 	case model.OpDense:
 		lp.Kind = KindDense
 	case model.OpMaxPool, model.OpAvgPool:
 		lp.Kind = KindPool
 		if len(ls.inShape) != 3 {
-			return nil, fmt.Errorf("codegen: node %q (%s): only 2D pooling has a C kernel (input %v)", n.Name, n.Op, ls.inShape)
+			return nil, fmt.Errorf("codegen: node %q (%s): only 1D and 2D pooling have a C kernel (input %v)", n.Name, n.Op, ls.inShape)
 		}
 	case model.OpAdd, model.OpRelu:
 		lp.Kind = KindElementwise
@@ -48,6 +50,11 @@ func planLayer(n *model.Node, shapes map[string][]int, opts Options) (*layerStat
 		lp.Kind = KindReshape
 	case model.OpLSTM:
 		if err := planLSTM(ls); err != nil {
+			return nil, err
+		}
+		return ls, nil
+	case model.OpGRU, model.OpRNN:
+		if err := planRecurrent(ls); err != nil {
 			return nil, err
 		}
 		return ls, nil
@@ -106,6 +113,9 @@ func planWeights(ls *layerState, opts Options) error {
 	lp.RCSR8WeightBytes = relBytes(rows, rel8, 8) + biasBytes
 	lp.RCSR4WeightBytes = relBytes(rows, rel4, 4) + biasBytes
 	format := opts.formatFor(n.Name)
+	if format == FormatSparse8 {
+		format = FormatRCSR4 // sparse8 is int8 only; its float counterpart
+	}
 	if format == FormatAuto {
 		// The cost rule weighs bytes only: the smallest format wins, dense on ties, then
 		// CSR, then the relative forms (see the package doc for what this does to cycles).
@@ -261,6 +271,9 @@ func decideFusion(layers []*layerState, graphOutput string) {
 
 // kernelName returns the C kernel variant a layer calls, or "" when it emits no code.
 func kernelName(ls *layerState) string {
+	if ls.custom != nil {
+		return customKernelName(ls)
+	}
 	if ls.q8 != nil {
 		return q8KernelName(ls)
 	}
@@ -307,6 +320,10 @@ func kernelName(ls *layerState) string {
 		return activationOps[ls.node.Op]
 	case model.OpLSTM:
 		return "lstm"
+	case model.OpGRU:
+		return "gru"
+	case model.OpRNN:
+		return "rnn"
 	}
 	return ""
 }

@@ -16,6 +16,9 @@ const (
 	FormatCSR   = "csr"   // compressed sparse rows, absolute uint8/uint16 column indices
 	FormatRCSR8 = "rcsr8" // compressed sparse rows, 8-bit relative indices (gaps)
 	FormatRCSR4 = "rcsr4" // compressed sparse rows, 4-bit relative indices (gaps)
+	// FormatSparse8 is the int8 run format of sparse8_format.go: int8 values with 4-bit
+	// pointer advances and per-row counts (float layers take FormatRCSR4).
+	FormatSparse8 = "sparse8"
 )
 
 // Defaults applied by Options when a field is zero.
@@ -117,10 +120,10 @@ func (o Options) withDefaults() (Options, error) {
 
 func checkFormat(f string) error {
 	switch f {
-	case FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4:
+	case FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4, FormatSparse8:
 		return nil
 	}
-	return fmt.Errorf("unknown weight format %q (want %q, %q, %q, %q or %q)", f, FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4)
+	return fmt.Errorf("unknown weight format %q (want %q, %q, %q, %q, %q or %q)", f, FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4, FormatSparse8)
 }
 
 // formatFor returns the requested format of a node.

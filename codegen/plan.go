@@ -84,7 +84,7 @@ type LayerPlan struct {
 	Node   string   `json:"node"`
 	Op     string   `json:"op"`
 	Kind   string   `json:"kind"`
-	Format string   `json:"format,omitempty"` // "dense", "csr", "rcsr8" or "rcsr4" for Conv and Dense
+	Format string   `json:"format,omitempty"` // "dense", "csr", "rcsr8", "rcsr4" or (int8) "sparse8" for Conv and Dense
 	Inputs []string `json:"inputs"`
 	Output string   `json:"output"`
 	// OutShape is the per-sample output shape; Outputs its element count.
@@ -165,6 +165,7 @@ type layerState struct {
 	intoPool  *layerState // a Conv computed by this MaxPool's fused kernel
 	fusedConv *layerState // a MaxPool that computes this Conv on the fly
 	q8        *q8Layer    // an int8 layer's parameters (int8_plan.go); nil for float layers
+	custom    customLayer // a data movement or broadcasting layer (layer_move*.go, layer_bcast.go)
 }
 
 // PlanGraph validates g (on a shallow copy; g is not modified) and plans code generation for
@@ -219,16 +220,21 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		consts[c.Name] = true
 	}
 	for _, n := range h.Nodes {
+		var ls *layerState
+		var err error
+		if isCustomNode(n, &h) { // data movement, broadcasting or constant operands (layer_move_operands.go)
+			ls, err = planCustom(n, &h, p.q8Values)
+			if err != nil {
+				return nil, err
+			}
+			p.layers = append(p.layers, ls)
+			continue
+		}
 		for _, in := range n.Inputs {
 			if consts[in] {
 				return nil, fmt.Errorf("codegen: node %q (%s): constant operand %q has no C kernel yet", n.Name, n.Op, in)
 			}
 		}
-		if (n.Op == model.OpAdd || n.Op == model.OpSub || n.Op == model.OpMul) && !model.EqualShapes(h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]]) {
-			return nil, fmt.Errorf("codegen: node %q (%s): broadcasting %v and %v has no C kernel yet", n.Name, n.Op, h.Shapes[n.Inputs[0]], h.Shapes[n.Inputs[1]])
-		}
-		var ls *layerState
-		var err error
 		if isQ8Node(n) {
 			ls, err = planQ8Node(n, &h, p.q8Values, opts)
 		} else {
@@ -253,6 +259,11 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		if ls.plan.Kernel != "" {
 			kernels[ls.plan.Kernel] = true
 		}
+		if ls.custom != nil {
+			for _, k := range ls.custom.kernels() {
+				kernels[k] = true
+			}
+		}
 		p.Layers = append(p.Layers, *ls.plan)
 		p.WeightBytes += ls.plan.WeightBytes
 		if ls.plan.DenseWeightBytes > 0 {
@@ -263,8 +274,8 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		p.Params += ls.plan.Params
 		p.NNZ += ls.plan.NNZ
 	}
-	if kernels["lstm"] {
-		kernels["dense"] = true // k_lstm calls k_dense
+	if recurrentUsesDense(kernels) {
+		kernels["dense"] = true // k_lstm, k_gru and k_rnn call k_dense
 	}
 	for k := range kernels {
 		p.Kernels = append(p.Kernels, k)

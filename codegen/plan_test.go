@@ -475,7 +475,9 @@ func TestPlanTotals(t *testing.T) {
 	}
 }
 
-func TestPlanRejectsConstantsAndBroadcasting(t *testing.T) {
+// TestPlanConstantsAndBroadcasting: a broadcasting Add of a constant plans (layer_bcast.go); a
+// constant read by an operator without a constant-operand kernel is rejected by name.
+func TestPlanConstantsAndBroadcasting(t *testing.T) {
 	bias := model.NewTensor(4, 1, 1)
 	g := &model.Graph{
 		Name:    "bcast",
@@ -487,25 +489,15 @@ func TestPlanRejectsConstantsAndBroadcasting(t *testing.T) {
 	if err := g.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if l := layerByNode(t, mustPlan(t, g, Options{}), "plus b"); l.Kernel != "bcast_add" {
+		t.Errorf("Add of a per-channel constant: kernel %q, want bcast_add", l.Kernel)
+	}
+	g.Nodes = []*model.Node{
+		{Name: "relu b", Op: model.OpRelu, Inputs: []string{"b"}, Outputs: []string{"r"}},
+		{Name: "plus r", Op: model.OpAdd, Inputs: []string{"x", "r"}, Outputs: []string{"y"}},
+	}
 	_, err := PlanGraph(g, Options{})
-	if err == nil || !strings.Contains(err.Error(), `"plus b"`) || !strings.Contains(err.Error(), "constant") {
-		t.Errorf("constant operand: err = %v, want an error naming the node and the constant", err)
-	}
-}
-
-func TestPlanRejects1DConvolution(t *testing.T) {
-	w := model.NewTensor(4, 2, 3)
-	g := &model.Graph{
-		Name:    "conv1d",
-		Inputs:  []model.Value{{Name: "x", Shape: []int{2, 16}}},
-		Outputs: []model.Value{{Name: "y"}},
-		Nodes: []*model.Node{{Name: "c1", Op: model.OpConv, Inputs: []string{"x"}, Outputs: []string{"y"}, Weight: w,
-			Attrs: model.Attrs{Strides: []int{1, 1}, Pads: []int{0, 0, 0, 0}, Dilations: []int{1, 1}}}},
-	}
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := PlanGraph(g, Options{}); err == nil || !strings.Contains(err.Error(), `"c1"`) {
-		t.Errorf("1D conv: err = %v, want an error naming the node", err)
+	if err == nil || !strings.Contains(err.Error(), `"relu b"`) || !strings.Contains(err.Error(), "constant") {
+		t.Errorf("Relu of a constant: err = %v, want an error naming the node and the constant", err)
 	}
 }

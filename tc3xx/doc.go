@@ -41,7 +41,7 @@
 //	conv, CSR weights:    E·scatter_mac + Z·csr_conv_decode + Z·oH·loop + O·output + call
 //	dense, dense weights: E·mac + O·output + call
 //	dense, CSR weights:   E·(mac + csr_index) + R·csr_row + O·output + call
-//	recurrent:            E·mac + gates·gate_act + O·output + call
+//	recurrent:            E·mac + gates·gate_act + O·output + call (int8: + 2·T·G·H·requant)
 //	pool, reduce:         P·pool_tap + O·output + call (P = elements read)
 //	add / relu / copy:    O·elementwise | O·relu | O·copy, + call
 //	softmax:              O·(softmax_exp + softmax_elem) + call

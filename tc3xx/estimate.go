@@ -197,10 +197,14 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 	sparse := l.Format != "" && l.Format != codegen.FormatDense
 	switch l.Kind {
 	case codegen.KindConv:
-		if n.Weight == nil || len(n.Weight.Shape) != 4 || len(l.OutShape) != 3 {
-			return lc, fmt.Errorf("tc3xx: node %q: Conv without a 4-D weight or 3-D output", n.Name)
+		oneD := n.Weight != nil && len(n.Weight.Shape) == 3 && len(l.OutShape) == 2 // Conv1d: height 1
+		if !oneD && (n.Weight == nil || len(n.Weight.Shape) != 4 || len(l.OutShape) != 3) {
+			return lc, fmt.Errorf("tc3xx: node %q: Conv without a 4-D weight and 3-D output (or 3-D and 2-D in 1D)", n.Name)
 		}
-		kh := float64(n.Weight.Shape[2])
+		kh, outRows := 1.0, 1
+		if !oneD {
+			kh, outRows = float64(n.Weight.Shape[2]), l.OutShape[1]
+		}
 		cpg := float64(n.Weight.Shape[1])
 		if groups := n.Attrs.Group; groups > 1 && n.Weight.Shape[1] == 1 && groups == n.Weight.Shape[0] {
 			lc.Kind = KindDepthwise
@@ -208,7 +212,7 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		if sparse {
 			add("scatter_mac", eff)
 			add("csr_conv_decode", float64(l.NNZ))
-			add("loop", float64(l.NNZ*l.OutShape[1]))
+			add("loop", float64(l.NNZ*outRows))
 			add("output", out) // bias initialisation and the ReLU pass, half each
 		} else {
 			add(mac, eff)
@@ -237,12 +241,15 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		add(mac, eff)
 		add("gate_act", float64(l.Ops))
 		add("output", out)
+		if quantized && l.Cols > 0 { // int8: the input and the recurrent part of every gate row, every step
+			add("requant", 2*float64(l.MACs/l.Cols))
+		}
 	case codegen.KindPool, KindReduce:
 		add("pool_tap", float64(l.Ops)) // window elements (pooling) or elements reduced (mean)
 		add("output", out)
 	case codegen.KindElementwise:
 		switch model.Op(l.Op) {
-		case model.OpAdd, model.OpSub, model.OpMul:
+		case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv:
 			add("elementwise", out)
 		case model.OpSigmoid, model.OpTanh:
 			add("gate_act", out) // exp or tanh per element, like a recurrent gate
@@ -252,7 +259,7 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 	case codegen.KindSoftmax:
 		add("softmax_exp", out)
 		add("softmax_elem", out)
-	case codegen.KindReshape: // a copying reshape
+	case codegen.KindReshape, codegen.KindMove: // a copying reshape; Concat, Pad, Transpose, Gather, Slice
 		add("copy", out)
 	default:
 		return lc, fmt.Errorf("tc3xx: node %q: no cost rule for kernel class %q", n.Name, l.Kind)

@@ -61,6 +61,7 @@ func BenchmarkPeersInt8(b *testing.B) {
 			{"int8 80% sparse csr", 0.8, true, codegen.FormatCSR},
 			{"int8 80% sparse rcsr8", 0.8, true, codegen.FormatRCSR8},
 			{"int8 80% sparse rcsr4", 0.8, true, codegen.FormatRCSR4},
+			{"int8 80% sparse sparse8", 0.8, true, codegen.FormatSparse8},
 		} {
 			src := g
 			if v.prune > 0 {
