@@ -102,6 +102,18 @@
 // 207,727 Ir). On TriCore, without SIMD, the dense kernel does about one multiply-add per MAC,
 // so the cycle break-even should lie at a higher density; that is not measured here.
 //
+// Int8 layers have a fifth format, "sparse8" (sparse8_format.go): each row is cut into blocks
+// of 255 columns with one uint8 entry count per row and block, and the entries are one stream
+// of int8 values and uint8 in-block columns, 2 bytes per nonzero, with no row pointers and no
+// fillers. Its kernels walk the stream 8 entries at a time with no branch per entry, and a
+// convolution reads its window through a uint16 offset table, gathering into the patch only at
+// the borders. For int8 layers "auto" minimises bytes/dense bytes + estimated
+// instructions/dense instructions (per-entry costs calibrated with callgrind), so it keeps
+// dense at 50% sparsity and picks sparse8 at 80% and 90%: at 80% the ae_mlp takes 0.43x the
+// ROM and 0.58x the instructions of dense int8, LeNet-5 0.448x and 0.54x
+// (bench/peers BenchmarkSparse8). The cost model (tc3xx) still prices sparse8 convolutions as
+// CSR scatter kernels, which overestimates them.
+//
 // # Int8
 //
 // A node with Attrs.Quant (and every Dequantize) runs an int8 kernel that reproduces the Go
