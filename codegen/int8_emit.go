@@ -65,6 +65,8 @@ func q8KernelName(ls *layerState) string {
 		return "q8_leaky_relu"
 	case model.OpHardSwish:
 		return "q8_hard_swish"
+	case model.OpLSTM, model.OpGRU, model.OpRNN:
+		return rnn8Kernel(ls.node.Op)
 	}
 	return ""
 }
@@ -78,6 +80,8 @@ func q8GeometryType(ls *layerState) string {
 		return "q8_dense_geom_t"
 	case model.OpMaxPool, model.OpAvgPool:
 		return "pool_geom_t"
+	case model.OpLSTM, model.OpGRU, model.OpRNN:
+		return "q8_rnn_geom_t"
 	}
 	return "q8_elem_t"
 }
@@ -85,6 +89,9 @@ func q8GeometryType(ls *layerState) string {
 // q8GeometryInit is the initialiser of an int8 layer's parameter table.
 func q8GeometryInit(ls *layerState) string {
 	n, q := ls.node, ls.q8
+	if q.rnn != nil {
+		return rnn8GeometryInit(ls)
+	}
 	perChannel := b2i(len(q.mult) > 1)
 	switch n.Op {
 	case model.OpConv:
@@ -139,6 +146,8 @@ func q8LayerCall(p *Plan, prefix, id string, ls *layerState) (string, error) {
 	x, y := valueExpr(p, n.Inputs[0]), valueExpr(p, n.Outputs[0])
 	k := ls.plan.Kernel
 	switch {
+	case ls.q8.rnn != nil:
+		return rnn8Call(p, prefix, id, ls), nil
 	case ls.q8.sp8 != nil:
 		return sparse8LayerCall(p, prefix, id, ls), nil
 	case n.Op == model.OpConv || n.Op == model.OpDense:
@@ -184,6 +193,10 @@ func q8WeightSymbols(prefix, id string, ls *layerState) q8Symbols {
 // q8EmitWeights writes an int8 layer's arrays: int8 weights (dense row-major or sparse), the
 // int32 bias (Dense: with the input zero point folded in) and the multipliers and shifts.
 func q8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState) {
+	if ls.q8.rnn != nil {
+		rnn8EmitWeights(h, c, prefix, id, i, ls)
+		return
+	}
 	if ls.q8.sp8 != nil {
 		sparse8EmitWeights(h, c, prefix, id, i, ls)
 		return
@@ -278,6 +291,9 @@ func q8Helpers(kernels []string) string {
 	}
 	if fixed {
 		b.WriteString("\n" + cQ8FixedPoint)
+	}
+	if s := rnn8Helpers(kernels); s != "" {
+		b.WriteString("\n" + s)
 	}
 	return b.String()
 }

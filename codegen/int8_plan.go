@@ -49,6 +49,7 @@ type q8Layer struct {
 	sp8     *sparse8Matrix // the sparse8 form (sparse8_format.go), or nil
 	// requant: Relu/Clip/Reshape copy must requantize input to output quantization.
 	requant bool
+	rnn     *rnn8Params // RNN, LSTM and GRU (layer_rnn8.go)
 }
 
 // q8Min and q8Max bound int8.
@@ -258,6 +259,8 @@ func planQ8Layer(ls *layerState, g *model.Graph, opts Options) error {
 		if err := planQ8Unary(ls); err != nil { // layer_bcast_q8unary.go
 			return err
 		}
+	case model.OpLSTM, model.OpGRU, model.OpRNN:
+		return planQ8Recurrent(ls) // layer_rnn8.go
 	case model.OpMean:
 		lp.Kind = KindReduce
 		if _, _, err := meanRun(n, ls.inShape); err != nil {
@@ -442,12 +445,21 @@ func planQ8Node(n *model.Node, g *model.Graph, int8Values map[string]bool, opts 
 	return ls, nil
 }
 
-// q8PatchName names the scratch buffer an int8 convolution gathers its kernel windows into.
-func q8PatchName(n *model.Node) string { return n.Name + "#patch" }
+// q8PatchName names the scratch buffer an int8 convolution gathers its kernel windows into,
+// or an int8 recurrent layer keeps its state in.
+func q8PatchName(n *model.Node) string {
+	if model.RecurrentGates(n.Op) > 0 {
+		return scratchName(n)
+	}
+	return n.Name + "#patch"
+}
 
 // q8ScratchBytes is the scratch an int8 layer needs live at its node: a convolution's patch
-// (one group's kernel window, int8), else 0.
+// (one group's kernel window, int8), a recurrent layer's state (layer_rnn8.go), else 0.
 func q8ScratchBytes(ls *layerState) int {
+	if ls.q8 != nil && ls.q8.rnn != nil {
+		return rnn8ScratchBytes(ls)
+	}
 	if ls.q8 == nil || ls.node.Op != model.OpConv {
 		return 0
 	}
