@@ -111,8 +111,8 @@
 // instructions/dense instructions (per-entry costs calibrated with callgrind), so it keeps
 // dense at 50% sparsity and picks sparse8 at 80% and 90%: at 80% the ae_mlp takes 0.43x the
 // ROM and 0.58x the instructions of dense int8, LeNet-5 0.448x and 0.54x
-// (bench/peers BenchmarkSparse8). The cost model (tc3xx) still prices sparse8 convolutions as
-// CSR scatter kernels, which overestimates them.
+// (bench/peers BenchmarkSparse8). The cost model (tc3xx) prices a sparse8 convolution as a
+// gather: a MAC and an index per entry and output position.
 //
 // # Int8
 //

@@ -192,8 +192,8 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 	if !fused {
 		add("call", 1) // a conv computed inside a fused pooling kernel has no call of its own
 	}
-	// Any format other than dense is a sparse row format (CSR and its variants): stored
-	// entries are walked with an index each.
+	// Any format other than dense is a sparse row format (CSR and its variants, sparse8):
+	// stored entries are walked with an index each.
 	sparse := l.Format != "" && l.Format != codegen.FormatDense
 	switch l.Kind {
 	case codegen.KindConv:
@@ -209,7 +209,14 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		if groups := n.Attrs.Group; groups > 1 && n.Weight.Shape[1] == 1 && groups == n.Weight.Shape[0] {
 			lc.Kind = KindDepthwise
 		}
-		if sparse {
+		if l.Format == codegen.FormatSparse8 {
+			// sparse8 convolutions gather: every output position walks the row's entries
+			// through a column offset table, like a sparse Dense row.
+			add(mac, eff)
+			add("csr_index", eff)
+			add("csr_row", float64(l.Rows*l.OutShape[len(l.OutShape)-1]*outRows))
+			add("output", out)
+		} else if sparse {
 			add("scatter_mac", eff)
 			add("csr_conv_decode", float64(l.NNZ))
 			add("loop", float64(l.NNZ*outRows))
