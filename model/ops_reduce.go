@@ -65,6 +65,9 @@ func runMean(n *Node, a RunArgs) error {
 	if err != nil {
 		return err
 	}
+	if fastMeanTrailing(a, red) {
+		return nil
+	}
 	// ost[i] is the output stride of input axis i (0 for reduced axes).
 	ost := make([]int, len(in))
 	count, s := 1, 1

@@ -26,7 +26,8 @@ func (g *Graph) Run(inputs ...*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := runPlan{lastUse: g.lastUses(), consts: g.constMap(), quant: g.quantMap()}
+	plan := runPlan{lastUse: g.lastUses(), consts: g.constMap(), quant: g.quantMap(), bufs: g.fastNewBufPool()}
+	defer plan.bufs.recycle()
 	chunk := g.chunkSize()
 	if batch <= chunk {
 		return g.runBatch(inputs, plan)
@@ -76,6 +77,7 @@ type runPlan struct {
 	lastUse map[string]int          // index of the last node reading each value
 	consts  map[string]*Tensor      // graph constants by name
 	quant   map[string]*QuantParams // int8 values' quantization by name
+	bufs    *fastBufPool            // dead activations' memory, for the direct convolutions' outputs
 }
 
 // runBatch runs the graph on inputs already checked by bindInputs.
@@ -85,7 +87,8 @@ func (g *Graph) runBatch(inputs []*Tensor, plan runPlan) ([]*Tensor, error) {
 		return nil, err
 	}
 	lastUse, consts, quant := plan.lastUse, plan.consts, plan.quant
-	for i, n := range g.Nodes {
+	for i := 0; i < len(g.Nodes); i++ {
+		n := g.Nodes[i]
 		args := RunArgs{
 			Batch: batch, Ins: make([]*Tensor, len(n.Inputs)), InShape: make([][]int, len(n.Inputs)),
 			IsConst: make([]bool, len(n.Inputs)), Out: g.Shapes[n.Outputs[0]], InQuant: make([]*QuantParams, len(n.Inputs)),
@@ -96,20 +99,25 @@ func (g *Graph) runBatch(inputs []*Tensor, plan runPlan) ([]*Tensor, error) {
 				args.Ins[j], args.IsConst[j] = c, true
 			}
 		}
-		var reuse *Tensor
-		if x := args.Ins[0]; !args.IsConst[0] && lastUse[n.Inputs[0]] == i && !isInput(inputs, x) && n.Attrs.Quant == nil {
-			reuse = x // dead after this node: an in-place kernel may overwrite it
+		// A float convolution may run on the direct paths and absorb the Relu after it.
+		out, last := g.fastRunConv(i, args, plan)
+		if out == nil {
+			var reuse *Tensor
+			if x := args.Ins[0]; !args.IsConst[0] && lastUse[n.Inputs[0]] == i && !isInput(inputs, x) && n.Attrs.Quant == nil {
+				reuse = x // dead after this node: an in-place kernel may overwrite it
+			}
+			if out, err = runNode(n, args, reuse); err != nil {
+				return nil, err
+			}
 		}
-		out, err := runNode(n, args, reuse)
-		if err != nil {
-			return nil, err
-		}
-		vals[n.Outputs[0]] = out
+		vals[g.Nodes[last].Outputs[0]] = out
 		for _, name := range n.Inputs {
 			if lastUse[name] == i {
+				plan.bufs.release(vals[name], out, inputs)
 				delete(vals, name) // let the garbage collector reclaim intermediate results
 			}
 		}
+		i = last
 	}
 	outs := make([]*Tensor, len(g.Outputs))
 	for i, o := range g.Outputs {

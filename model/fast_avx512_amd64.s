@@ -1,0 +1,316 @@
+#include "textflag.h"
+
+// func fastGemm8x32AVX512(k int, a *float32, b *float32, ldb int, c *float32, ldc int, bias *float32, relu int, mlo int, mhi int)
+//
+// C[0:8, 0:32] = Σ_l A[0:8, l]·B[l, 0:32] for l = 0..k−1 in increasing order from zero, each product
+// rounded before it is added (VMULPS then VADDPS, no fused multiply-add), then plus bias[r] for
+// row r, then max(·, 0) when relu != 0 (bit-identical to fastGemm8x32Go). a holds A's 8 rows
+// interleaved ([k][8]); B's rows are ldb floats apart and C's rows ldc floats apart. mlo and mhi
+// are the lane masks of columns 0–15 and 16–31: B and C are neither read nor written outside them.
+TEXT ·fastGemm8x32AVX512(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R10
+	MOVQ bias+48(FP), R11
+	MOVQ relu+56(FP), R12
+	SHLQ $2, R8
+	SHLQ $2, R10
+	MOVQ mlo+64(FP), AX
+	KMOVW AX, K1
+	MOVQ mhi+72(FP), AX
+	KMOVW AX, K2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	TESTQ CX, CX
+	JEQ g8store
+
+g8loop:
+	VMOVUPS.Z (DI), K1, Z16
+	VMOVUPS.Z 64(DI), K2, Z17
+	VBROADCASTSS 0(SI), Z20
+	VMULPS Z16, Z20, Z24
+	VMULPS Z17, Z20, Z25
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VBROADCASTSS 4(SI), Z21
+	VMULPS Z16, Z21, Z26
+	VMULPS Z17, Z21, Z27
+	VADDPS Z26, Z2, Z2
+	VADDPS Z27, Z3, Z3
+	VBROADCASTSS 8(SI), Z22
+	VMULPS Z16, Z22, Z28
+	VMULPS Z17, Z22, Z29
+	VADDPS Z28, Z4, Z4
+	VADDPS Z29, Z5, Z5
+	VBROADCASTSS 12(SI), Z23
+	VMULPS Z16, Z23, Z30
+	VMULPS Z17, Z23, Z31
+	VADDPS Z30, Z6, Z6
+	VADDPS Z31, Z7, Z7
+	VBROADCASTSS 16(SI), Z20
+	VMULPS Z16, Z20, Z24
+	VMULPS Z17, Z20, Z25
+	VADDPS Z24, Z8, Z8
+	VADDPS Z25, Z9, Z9
+	VBROADCASTSS 20(SI), Z21
+	VMULPS Z16, Z21, Z26
+	VMULPS Z17, Z21, Z27
+	VADDPS Z26, Z10, Z10
+	VADDPS Z27, Z11, Z11
+	VBROADCASTSS 24(SI), Z22
+	VMULPS Z16, Z22, Z28
+	VMULPS Z17, Z22, Z29
+	VADDPS Z28, Z12, Z12
+	VADDPS Z29, Z13, Z13
+	VBROADCASTSS 28(SI), Z23
+	VMULPS Z16, Z23, Z30
+	VMULPS Z17, Z23, Z31
+	VADDPS Z30, Z14, Z14
+	VADDPS Z31, Z15, Z15
+	ADDQ $32, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ g8loop
+
+g8store:
+	VBROADCASTSS 0(R11), Z20
+	VADDPS Z20, Z0, Z0
+	VADDPS Z20, Z1, Z1
+	VBROADCASTSS 4(R11), Z20
+	VADDPS Z20, Z2, Z2
+	VADDPS Z20, Z3, Z3
+	VBROADCASTSS 8(R11), Z20
+	VADDPS Z20, Z4, Z4
+	VADDPS Z20, Z5, Z5
+	VBROADCASTSS 12(R11), Z20
+	VADDPS Z20, Z6, Z6
+	VADDPS Z20, Z7, Z7
+	VBROADCASTSS 16(R11), Z20
+	VADDPS Z20, Z8, Z8
+	VADDPS Z20, Z9, Z9
+	VBROADCASTSS 20(R11), Z20
+	VADDPS Z20, Z10, Z10
+	VADDPS Z20, Z11, Z11
+	VBROADCASTSS 24(R11), Z20
+	VADDPS Z20, Z12, Z12
+	VADDPS Z20, Z13, Z13
+	VBROADCASTSS 28(R11), Z20
+	VADDPS Z20, Z14, Z14
+	VADDPS Z20, Z15, Z15
+	TESTQ R12, R12
+	JEQ g8write
+	VXORPS Z31, Z31, Z31
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z29
+	// max(v, 0) as Go computes it: VMAXPS returns its second source (v) when either is NaN or
+	// both are zeros, and clearing the sign bit then turns −0 into +0 and NaN into Go's NaN.
+	VMAXPS Z0, Z31, Z0
+	VPANDD Z29, Z0, Z0
+	VMAXPS Z1, Z31, Z1
+	VPANDD Z29, Z1, Z1
+	VMAXPS Z2, Z31, Z2
+	VPANDD Z29, Z2, Z2
+	VMAXPS Z3, Z31, Z3
+	VPANDD Z29, Z3, Z3
+	VMAXPS Z4, Z31, Z4
+	VPANDD Z29, Z4, Z4
+	VMAXPS Z5, Z31, Z5
+	VPANDD Z29, Z5, Z5
+	VMAXPS Z6, Z31, Z6
+	VPANDD Z29, Z6, Z6
+	VMAXPS Z7, Z31, Z7
+	VPANDD Z29, Z7, Z7
+	VMAXPS Z8, Z31, Z8
+	VPANDD Z29, Z8, Z8
+	VMAXPS Z9, Z31, Z9
+	VPANDD Z29, Z9, Z9
+	VMAXPS Z10, Z31, Z10
+	VPANDD Z29, Z10, Z10
+	VMAXPS Z11, Z31, Z11
+	VPANDD Z29, Z11, Z11
+	VMAXPS Z12, Z31, Z12
+	VPANDD Z29, Z12, Z12
+	VMAXPS Z13, Z31, Z13
+	VPANDD Z29, Z13, Z13
+	VMAXPS Z14, Z31, Z14
+	VPANDD Z29, Z14, Z14
+	VMAXPS Z15, Z31, Z15
+	VPANDD Z29, Z15, Z15
+
+g8write:
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z2, K1, (DX)
+	VMOVUPS Z3, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z6, K1, (DX)
+	VMOVUPS Z7, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	ADDQ R10, DX
+	VMOVUPS Z14, K1, (DX)
+	VMOVUPS Z15, K2, 64(DX)
+	VZEROUPPER
+	RET
+
+// func fastDepthwiseAVX512(x *float32, y *float32, w *float32, offs *int, masks *uint16, ntaps int, groups int, bias *float32, relu int, smasks *uint16)
+//
+// For each group g of 128 outputs p (8 vectors of 16), y[p] = Σ_t w[t]·x[p+offs[t]] over the taps
+// in order from zero, each product rounded before it is added, plus *bias, then max(·, 0) when
+// relu != 0 (as Go's max computes it, see fastGemm8x32AVX512). Lane i of vector v of tap t reads x only where bit i of masks[(g·ntaps+t)·8+v] is set
+// (elsewhere the product is zero), and y is written only where bit i of smasks[g·8+v] is set
+// (bit-identical to fastDepthwiseGo).
+TEXT ·fastDepthwiseAVX512(SB), NOSPLIT, $0-80
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ w+16(FP), R8
+	MOVQ offs+24(FP), R9
+	MOVQ masks+32(FP), R10
+	MOVQ ntaps+40(FP), R11
+	MOVQ groups+48(FP), R12
+	MOVQ bias+56(FP), R13
+	MOVQ relu+64(FP), R14
+	MOVQ smasks+72(FP), R15
+	VBROADCASTSS (R13), Z30
+	VXORPS Z31, Z31, Z31
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z29
+	TESTQ R12, R12
+	JEQ dwdone
+
+dwgroup:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	XORQ BX, BX
+	TESTQ R11, R11
+	JEQ dwstore
+
+dwtap:
+	VBROADCASTSS (R8)(BX*4), Z16
+	MOVQ (R9)(BX*8), AX
+	LEAQ (SI)(AX*4), AX
+	KMOVW 0(R10), K1
+	VMOVUPS.Z 0(AX), K1, Z8
+	VMULPS Z16, Z8, Z8
+	VADDPS Z8, Z0, Z0
+	KMOVW 2(R10), K2
+	VMOVUPS.Z 64(AX), K2, Z9
+	VMULPS Z16, Z9, Z9
+	VADDPS Z9, Z1, Z1
+	KMOVW 4(R10), K3
+	VMOVUPS.Z 128(AX), K3, Z10
+	VMULPS Z16, Z10, Z10
+	VADDPS Z10, Z2, Z2
+	KMOVW 6(R10), K4
+	VMOVUPS.Z 192(AX), K4, Z11
+	VMULPS Z16, Z11, Z11
+	VADDPS Z11, Z3, Z3
+	KMOVW 8(R10), K5
+	VMOVUPS.Z 256(AX), K5, Z12
+	VMULPS Z16, Z12, Z12
+	VADDPS Z12, Z4, Z4
+	KMOVW 10(R10), K6
+	VMOVUPS.Z 320(AX), K6, Z13
+	VMULPS Z16, Z13, Z13
+	VADDPS Z13, Z5, Z5
+	KMOVW 12(R10), K7
+	VMOVUPS.Z 384(AX), K7, Z14
+	VMULPS Z16, Z14, Z14
+	VADDPS Z14, Z6, Z6
+	KMOVW 14(R10), K1
+	VMOVUPS.Z 448(AX), K1, Z15
+	VMULPS Z16, Z15, Z15
+	VADDPS Z15, Z7, Z7
+	ADDQ $16, R10
+	INCQ BX
+	CMPQ BX, R11
+	JLT dwtap
+
+dwstore:
+	VADDPS Z30, Z0, Z0
+	VADDPS Z30, Z1, Z1
+	VADDPS Z30, Z2, Z2
+	VADDPS Z30, Z3, Z3
+	VADDPS Z30, Z4, Z4
+	VADDPS Z30, Z5, Z5
+	VADDPS Z30, Z6, Z6
+	VADDPS Z30, Z7, Z7
+	TESTQ R14, R14
+	JEQ dwwrite
+	VMAXPS Z0, Z31, Z0
+	VPANDD Z29, Z0, Z0
+	VMAXPS Z1, Z31, Z1
+	VPANDD Z29, Z1, Z1
+	VMAXPS Z2, Z31, Z2
+	VPANDD Z29, Z2, Z2
+	VMAXPS Z3, Z31, Z3
+	VPANDD Z29, Z3, Z3
+	VMAXPS Z4, Z31, Z4
+	VPANDD Z29, Z4, Z4
+	VMAXPS Z5, Z31, Z5
+	VPANDD Z29, Z5, Z5
+	VMAXPS Z6, Z31, Z6
+	VPANDD Z29, Z6, Z6
+	VMAXPS Z7, Z31, Z7
+	VPANDD Z29, Z7, Z7
+
+dwwrite:
+	KMOVW 0(R15), K1
+	VMOVUPS Z0, K1, 0(DI)
+	KMOVW 2(R15), K2
+	VMOVUPS Z1, K2, 64(DI)
+	KMOVW 4(R15), K3
+	VMOVUPS Z2, K3, 128(DI)
+	KMOVW 6(R15), K4
+	VMOVUPS Z3, K4, 192(DI)
+	KMOVW 8(R15), K5
+	VMOVUPS Z4, K5, 256(DI)
+	KMOVW 10(R15), K6
+	VMOVUPS Z5, K6, 320(DI)
+	KMOVW 12(R15), K7
+	VMOVUPS Z6, K7, 384(DI)
+	KMOVW 14(R15), K1
+	VMOVUPS Z7, K1, 448(DI)
+	ADDQ $512, SI
+	ADDQ $512, DI
+	ADDQ $16, R15
+	DECQ R12
+	JNZ dwgroup
+
+dwdone:
+	VZEROUPPER
+	RET
