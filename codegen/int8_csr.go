@@ -52,8 +52,12 @@ func planQ8Format(ls *layerState, opts Options) error {
 	lp.RCSR4WeightBytes = rel4 + (rel4+1)/2 + (rows+1)*relPtrBytes(rel4) + extra
 	format := opts.formatFor(n.Name)
 	sp8Bytes, sp8Err := q8Sparse8Bytes(ls)
-	if format == FormatAuto {
+	switch format {
+	case FormatAuto:
 		format = q8AutoFormat(ls, sp8Bytes, sp8Err == nil, rel8, rel4, csrErr == nil)
+	case FormatSmallest:
+		format = smallestFormat(lp.DenseWeightBytes, []formatBytes{{FormatCSR, lp.CSRWeightBytes, csrErr == nil},
+			{FormatRCSR8, lp.RCSR8WeightBytes, true}, {FormatRCSR4, lp.RCSR4WeightBytes, true}, {FormatSparse8, sp8Bytes, sp8Err == nil}})
 	}
 	var m *csrMatrix
 	var err error

@@ -116,20 +116,11 @@ func planWeights(ls *layerState, opts Options) error {
 	if format == FormatSparse8 {
 		format = FormatRCSR4 // sparse8 is int8 only; its float counterpart
 	}
-	if format == FormatAuto {
+	if format == FormatAuto || format == FormatSmallest {
 		// The cost rule weighs bytes only: the smallest format wins, dense on ties, then
 		// CSR, then the relative forms (see the package doc for what this does to cycles).
-		format = FormatDense
-		best := lp.DenseWeightBytes
-		for _, c := range []struct {
-			format string
-			bytes  int
-			ok     bool
-		}{{FormatCSR, lp.CSRWeightBytes, csrErr == nil}, {FormatRCSR8, lp.RCSR8WeightBytes, true}, {FormatRCSR4, lp.RCSR4WeightBytes, true}} {
-			if c.ok && c.bytes < best {
-				format, best = c.format, c.bytes
-			}
-		}
+		format = smallestFormat(lp.DenseWeightBytes, []formatBytes{
+			{FormatCSR, lp.CSRWeightBytes, csrErr == nil}, {FormatRCSR8, lp.RCSR8WeightBytes, true}, {FormatRCSR4, lp.RCSR4WeightBytes, true}})
 	}
 	var err error
 	switch format {

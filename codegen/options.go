@@ -11,11 +11,16 @@ import (
 
 // Weight formats.
 const (
-	FormatAuto  = "auto"  // per layer, whichever format takes fewest bytes
-	FormatDense = "dense" // row-major float32
-	FormatCSR   = "csr"   // compressed sparse rows, absolute uint8/uint16 column indices
-	FormatRCSR8 = "rcsr8" // compressed sparse rows, 8-bit relative indices (gaps)
-	FormatRCSR4 = "rcsr4" // compressed sparse rows, 4-bit relative indices (gaps)
+	// FormatAuto picks per layer: for float32 layers the fewest bytes; for int8 layers the
+	// lowest bytes/dense bytes + instructions/dense instructions (see the package doc).
+	FormatAuto = "auto"
+	// FormatSmallest picks per layer whichever format takes fewest bytes, float32 and int8:
+	// for a footprint-first design point.
+	FormatSmallest = "smallest"
+	FormatDense    = "dense" // row-major float32
+	FormatCSR      = "csr"   // compressed sparse rows, absolute uint8/uint16 column indices
+	FormatRCSR8    = "rcsr8" // compressed sparse rows, 8-bit relative indices (gaps)
+	FormatRCSR4    = "rcsr4" // compressed sparse rows, 4-bit relative indices (gaps)
 	// FormatSparse8 is the int8 run format of sparse8_format.go: int8 values with 4-bit
 	// pointer advances and per-row counts (float layers take FormatRCSR4).
 	FormatSparse8 = "sparse8"
@@ -35,7 +40,7 @@ type Options struct {
 	// Empty means DefaultPrefix.
 	Prefix string
 	// Format is the weight format of every Conv and Dense layer: FormatAuto (empty means auto),
-	// FormatDense, FormatCSR, FormatRCSR8 or FormatRCSR4.
+	// FormatSmallest, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4 or FormatSparse8.
 	Format string
 	// LayerFormats overrides Format for individual nodes, keyed by node name.
 	LayerFormats map[string]string
@@ -120,10 +125,10 @@ func (o Options) withDefaults() (Options, error) {
 
 func checkFormat(f string) error {
 	switch f {
-	case FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4, FormatSparse8:
+	case FormatAuto, FormatSmallest, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4, FormatSparse8:
 		return nil
 	}
-	return fmt.Errorf("unknown weight format %q (want %q, %q, %q, %q, %q or %q)", f, FormatAuto, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4, FormatSparse8)
+	return fmt.Errorf("unknown weight format %q (want %q, %q, %q, %q, %q, %q or %q)", f, FormatAuto, FormatSmallest, FormatDense, FormatCSR, FormatRCSR8, FormatRCSR4, FormatSparse8)
 }
 
 // formatFor returns the requested format of a node.

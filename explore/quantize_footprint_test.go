@@ -61,7 +61,7 @@ func lenetTune(t *testing.T, p *model.Graph, train *dataset.Dataset, lr float64,
 //  3. Polish: 1 epoch at lr 1e-3 (seed 200).
 //  4. Quantize to int8 after every step and after the polish (explore.Quantize, per-tensor
 //     weights, min/max calibration on 200 training images 1000–1199).
-//  5. Footprint by codegen.PlanGraph: int8 model with format auto (dense or sparse per layer,
+//  5. Footprint by codegen.PlanGraph: int8 model with format smallest (dense or sparse per layer,
 //     whichever is smaller) weights + arena, against the float dense model (format dense)
 //     weights + arena. The most compressed int8 point whose top-1 is within 1 point of the
 //     float dense model's is the result.
@@ -104,7 +104,7 @@ func TestLeNetFootprintGoal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, a := lenetFootprint(t, q, codegen.FormatAuto)
+		w, a := lenetFootprint(t, q, codegen.FormatSmallest)
 		factor := float64(floatBytes) / float64(w+a)
 		t.Logf("%-28s params %5d sparsity %.4f: float top-1 %.4f, int8 top-1 %.4f, int8 weights %5d B + arena %4d B = %5d B: %5.2fx smaller",
 			label, p.NumParams(), Sparsity(p), facc, qacc, w, a, w+a, factor)

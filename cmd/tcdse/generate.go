@@ -51,7 +51,7 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.StringVar(&f.label, "label", "", "the label of the design point in --front")
 	fl.StringVar(&f.target, "target", "tc387:cpu2", "target DERIVATIVE:CORE, for the memory placement")
 	fl.StringVar(&f.out, "out", "", "output directory (required)")
-	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format: auto, dense, csr, rcsr8, rcsr4 or sparse8 (int8 layers; float layers take rcsr4)")
+	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format: auto (bytes and speed), smallest (fewest bytes), dense, csr, rcsr8, rcsr4 or sparse8 (int8 layers; float layers take rcsr4)")
 	fl.StringVar(&f.prefix, "prefix", codegen.DefaultPrefix, "C symbol and file name prefix")
 	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the harness checks")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
