@@ -85,6 +85,13 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if len(skipped) > 0 {
 		res.Skipped = skipped
 	}
+	if spec.HasUnstructuredPhase() {
+		all, _ := explore.SensitivityLayers(g, spec.Rates, false, "")
+		for _, name := range all {
+			n := g.Node(name)
+			res.UnstructuredLayers = append(res.UnstructuredLayers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
+		}
+	}
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
@@ -120,6 +127,9 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	opts.FineTune = in.FineTune.identity()
 	opts.Pruning = in.Pruning
 	opts.Quantize = in.Quantize
+	if in.Quantize != nil && in.Calibration != nil {
+		opts.Calibration = in.Calibration.Key
+	}
 	id := explore.CandidateID(in.ModelHash, in.Rates, opts)
 	var ev Evaluation
 	if a.Cache != nil {
@@ -157,7 +167,13 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		}
 	}
 	if in.Quantize != nil {
-		if g, err = explore.Quantize(g, ds, in.Quantize.Options()); err != nil {
+		calib := ds
+		if in.Calibration != nil {
+			if calib, err = a.data(ctx, *in.Calibration); err != nil {
+				return Evaluation{}, err
+			}
+		}
+		if g, err = explore.Quantize(g, calib, in.Quantize.Options()); err != nil {
 			return Evaluation{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 		}
 	}
@@ -184,6 +200,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	ev = Evaluation{
 		CandidateID: id, Label: in.Label, Rates: rates, Quality: q, Sparsity: explore.Sparsity(g),
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
+		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
 		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash,
 	}
 	if in.Keep {
@@ -221,4 +238,7 @@ type evalOptions struct {
 	Pruning *PruningInput `json:"pruning,omitempty"`
 	// Quantize identifies an int8 point; nil (left out) for float points.
 	Quantize *explore.QuantizeSpec `json:"quantize,omitempty"`
+	// Calibration is the key of separate calibration data for an int8 point; empty (left
+	// out) when it calibrates on the scored data.
+	Calibration string `json:"calibration,omitempty"`
 }

@@ -29,8 +29,11 @@ type ImportResult struct {
 	Layers    []LayerInfo `json:"layers"`
 	// Skipped are the prunable layers a structured sweep cannot cut alone, with the reason;
 	// they are not probed and not pruned.
-	Skipped  map[string]string `json:"skipped,omitempty"`
-	Baseline Evaluation        `json:"baseline"`
+	Skipped map[string]string `json:"skipped,omitempty"`
+	// UnstructuredLayers are the layers the unstructured phase of a two-phase sweep probes
+	// (every prunable layer; see explore.SweepSpec.HasUnstructuredPhase); empty otherwise.
+	UnstructuredLayers []LayerInfo `json:"unstructured_layers,omitempty"`
+	Baseline           Evaluation  `json:"baseline"`
 	// Train is the stored fine-tuning data when the spec fine-tunes (see FineTuneFor).
 	Train *store.Ref `json:"train,omitempty"`
 	// CostModel is the spec's calibrated cost model, read once on the worker; nil means the
@@ -66,6 +69,9 @@ type EvalInput struct {
 	// calibrating on the first samples of Data; it is part of the candidate id. With Keep the
 	// int8 model is what is stored.
 	Quantize *explore.QuantizeSpec `json:"quantize,omitempty"`
+	// Calibration, with Quantize, is the stored data whose first samples calibrate the int8
+	// model instead of Data's (quantize.data: finetune); its key is part of the candidate id.
+	Calibration *store.Ref `json:"calibration,omitempty"`
 }
 
 // Evaluation is a scored and costed candidate.
@@ -79,8 +85,13 @@ type Evaluation struct {
 	TimeUS      float64       `json:"time_us"`
 	ROMBytes    int64         `json:"rom_bytes"`
 	RAMBytes    int64         `json:"ram_bytes"`
-	Fits        bool          `json:"fits"`
-	Reason      string        `json:"reason,omitempty"`
+	// WeightBytes and ArenaBytes are the generated code's read-only weights (biases and int8
+	// requantization tables included) and activation arena, as codegen plans them: their sum
+	// is the point's footprint. ROMBytes adds the code size estimate, RAMBytes the I/O buffers.
+	WeightBytes int64  `json:"weight_bytes,omitempty"`
+	ArenaBytes  int64  `json:"arena_bytes,omitempty"`
+	Fits        bool   `json:"fits"`
+	Reason      string `json:"reason,omitempty"`
 	// Model is set when the candidate's pruned model was kept in the object store.
 	Model     *store.Ref `json:"model,omitempty"`
 	ModelHash string     `json:"model_hash,omitempty"`
@@ -91,7 +102,7 @@ func (e Evaluation) Point() pareto.Point {
 	return pareto.Point{
 		ID: e.CandidateID, Label: e.Label, Quality: e.Quality, Cycles: e.Cycles,
 		ROMBytes: e.ROMBytes, RAMBytes: e.RAMBytes, Fits: e.Fits, Reason: e.Reason,
-		Sparsity: e.Sparsity, Rates: e.Rates,
+		Sparsity: e.Sparsity, Rates: e.Rates, WeightBytes: e.WeightBytes, ArenaBytes: e.ArenaBytes,
 	}
 }
 

@@ -13,6 +13,10 @@ type QuantizeSpec struct {
 	Samples     int      `json:"samples,omitempty" yaml:"samples"`         // calibration samples; 0 means 200
 	Float       []string `json:"float,omitempty" yaml:"float"`             // nodes kept float32
 	PerTensor   bool     `json:"per_tensor,omitempty" yaml:"per_tensor"`   // one weight scale per layer
+	// Data is where the calibration samples come from: CalibrateScored (empty: the first
+	// samples of the scored data) or CalibrateFineTune (the first samples of the fine-tuning
+	// data, so that scored samples only ever score); see footprint_spec.go.
+	Data string `json:"data,omitempty" yaml:"data"`
 }
 
 // Options returns the quantization options.
@@ -44,6 +48,7 @@ func (q *QuantizeSpec) validate() []error {
 	if q.Samples < 0 || q.Samples > 1<<20 {
 		bad("samples", "%d is outside [0, 1048576] (0 means %d)", q.Samples, DefaultQuantizeSamples)
 	}
+	errs = append(errs, q.validateData()...)
 	seen := map[string]bool{}
 	for i, name := range q.Float {
 		if name == "" {

@@ -211,6 +211,7 @@ func (s SweepSpec) Validate() error {
 	}
 	errs = append(errs, s.FineTune.validate()...)
 	errs = append(errs, s.Quantize.validate()...)
+	errs = append(errs, s.validateCalibrationData()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

@@ -34,6 +34,10 @@ type GWPSpec struct {
 	Structured bool `json:"structured,omitempty" yaml:"structured"`
 	// Norm ranks channels for structured pruning: "l1" or "l2" (default).
 	Norm string `json:"norm,omitempty" yaml:"norm"`
+	// UnstructuredSchedule, with Structured, adds a second phase after the structured steps:
+	// unstructured probes of the last structured model, then unstructured steps at these
+	// global factors, each from the previous step's model (see footprint_spec.go).
+	UnstructuredSchedule []float64 `json:"unstructured_schedule,omitempty" yaml:"unstructured_schedule"`
 }
 
 // WithDefaults returns the spec with empty fields set (a nil spec gives all defaults).
@@ -68,6 +72,7 @@ func (s *GWPSpec) validate() []error {
 	case s.Norm != "" && !s.Structured:
 		errs = append(errs, fmt.Errorf("gwp.norm: %q only ranks channels for structured pruning; set gwp.structured: true or leave norm out", s.Norm))
 	}
+	errs = append(errs, s.validateUnstructuredSchedule()...)
 	return errs
 }
 

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -28,7 +29,7 @@ gwp: {method: weighted_global, structured: true, norm: l1}
 	if s.SensitivityRule() != RuleLastPass || s.SensitivityThreshold() != (Threshold{Absolute: 0.9}) || !s.ProbeFineTune() {
 		t.Errorf("rule %q threshold %+v probe fine-tune %v", s.SensitivityRule(), s.SensitivityThreshold(), s.ProbeFineTune())
 	}
-	if g := s.GWP.WithDefaults(); g != (GWPSpec{Method: GWPWeightedGlobal, Structured: true, Norm: "l1"}) {
+	if g := s.GWP.WithDefaults(); !reflect.DeepEqual(g, GWPSpec{Method: GWPWeightedGlobal, Structured: true, Norm: "l1"}) {
 		t.Errorf("gwp %+v", g)
 	}
 
@@ -43,7 +44,7 @@ gwp: {method: weighted_global, structured: true, norm: l1}
 	if d.SensitivityRule() != RuleFirstFail || d.SensitivityThreshold() != (Threshold{Relative: 0.99}) || d.ProbeFineTune() {
 		t.Errorf("defaults: rule %q threshold %+v probe fine-tune %v", d.SensitivityRule(), d.SensitivityThreshold(), d.ProbeFineTune())
 	}
-	if g := d.GWP.WithDefaults(); g != (GWPSpec{Method: GWPScaled, Norm: "l2"}) {
+	if g := d.GWP.WithDefaults(); !reflect.DeepEqual(g, GWPSpec{Method: GWPScaled, Norm: "l2"}) {
 		t.Errorf("default gwp %+v", g)
 	}
 

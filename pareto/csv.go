@@ -11,7 +11,12 @@ import (
 )
 
 // csvHeader is the first row WriteCSV writes and ReadCSV expects.
-var csvHeader = []string{"id", "label", "quality", "cycles", "rom_bytes", "ram_bytes", "fits", "reason", "sparsity", "rates", "extra"}
+var csvHeader = []string{"id", "label", "quality", "cycles", "rom_bytes", "ram_bytes", "fits", "reason", "sparsity", "rates", "extra",
+	"weight_bytes", "arena_bytes", "footprint_bytes", "footprint_ratio"}
+
+// csvHeaderV1 is the header of files written before the footprint columns; ReadCSV still reads
+// them (the footprint fields stay zero).
+var csvHeaderV1 = csvHeader[:11]
 
 // WriteCSV writes points as CSV with a header row. Numbers are written in the shortest form
 // that reads back exactly; rates and extra are JSON objects in one cell (empty when nil).
@@ -33,6 +38,8 @@ func WriteCSV(w io.Writer, points []Point) error {
 			p.ID, p.Label, formatFloat(p.Quality),
 			strconv.FormatInt(p.Cycles, 10), strconv.FormatInt(p.ROMBytes, 10), strconv.FormatInt(p.RAMBytes, 10),
 			strconv.FormatBool(p.Fits), p.Reason, formatFloat(p.Sparsity), rates, extra,
+			strconv.FormatInt(p.WeightBytes, 10), strconv.FormatInt(p.ArenaBytes, 10),
+			strconv.FormatInt(p.Footprint(), 10), formatFloat(p.FootprintRatio),
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("writing CSV point %q: %w", p.ID, err)
@@ -48,14 +55,14 @@ func WriteCSV(w io.Writer, points []Point) error {
 // ReadCSV reads points written by WriteCSV. Errors name the line and column.
 func ReadCSV(r io.Reader) ([]Point, error) {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(csvHeader)
 	header, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("reading CSV header: %w", err)
 	}
-	if !slices.Equal(header, csvHeader) {
+	if !slices.Equal(header, csvHeader) && !slices.Equal(header, csvHeaderV1) {
 		return nil, fmt.Errorf("reading CSV: header %v, want %v", header, csvHeader)
 	}
+	cr.FieldsPerRecord = len(header)
 	var points []Point
 	for line := 2; ; line++ {
 		row, err := cr.Read()
@@ -91,6 +98,11 @@ func parseRow(row []string) (Point, error) {
 	field(8, func(s string) (e error) { p.Sparsity, e = strconv.ParseFloat(s, 64); return })
 	field(9, func(s string) error { return parseJSONCell(s, &p.Rates) })
 	field(10, func(s string) error { return parseJSONCell(s, &p.Extra) })
+	if len(row) > 11 {
+		field(11, func(s string) (e error) { p.WeightBytes, e = strconv.ParseInt(s, 10, 64); return })
+		field(12, func(s string) (e error) { p.ArenaBytes, e = strconv.ParseInt(s, 10, 64); return })
+		field(14, func(s string) (e error) { p.FootprintRatio, e = strconv.ParseFloat(s, 64); return })
+	}
 	return p, err
 }
 

@@ -20,6 +20,13 @@ type Point struct {
 	Sparsity float64            `json:"sparsity"`
 	Rates    map[string]float64 `json:"rates,omitempty"`
 	Extra    map[string]any     `json:"extra,omitempty"`
+	// WeightBytes and ArenaBytes are the generated code's weights and activation arena; their
+	// sum is the footprint (see footprint.go). Zero when unknown.
+	WeightBytes int64 `json:"weight_bytes,omitempty"`
+	ArenaBytes  int64 `json:"arena_bytes,omitempty"`
+	// FootprintRatio is the report baseline's footprint divided by this point's (how many
+	// times smaller it is); zero when either is unknown. See [Report.SetFootprintRatios].
+	FootprintRatio float64 `json:"footprint_ratio,omitempty"`
 }
 
 // Dominates reports whether a dominates b: a is no worse than b in quality (higher or lower

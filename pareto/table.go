@@ -15,9 +15,19 @@ func WriteTable(w io.Writer, r Report) error {
 
 // WritePointsTable writes points as an aligned text table: label (the ID's first 12
 // characters when empty), quality, sparsity (%), cycles, time (µs at clockMHz; "-" when the
-// clock is not positive), ROM and RAM (KiB), and whether the point fits (or why not).
+// clock is not positive), ROM and RAM (KiB), and whether the point fits (or why not). When
+// some point knows its footprint, two columns come before fits: the footprint (weights +
+// arena, KiB; "-" when unknown) and how many times smaller it is than the baseline's ("-"
+// when FootprintRatio is unset).
 func WritePointsTable(w io.Writer, points []Point, clockMHz float64) error {
 	header := []string{"label", "quality", "sparsity %", "cycles", "time µs", "ROM KB", "RAM KB", "fits"}
+	withFootprint := false
+	for _, p := range points {
+		withFootprint = withFootprint || p.Footprint() > 0
+	}
+	if withFootprint {
+		header = append(header[:7:7], "footprint KB", "x smaller", "fits")
+	}
 	rows := [][]string{header}
 	for _, p := range points {
 		label := p.Label
@@ -35,11 +45,22 @@ func WritePointsTable(w io.Writer, points []Point, clockMHz float64) error {
 				fits += ": " + p.Reason
 			}
 		}
-		rows = append(rows, []string{
+		row := []string{
 			label, fmt.Sprintf("%.4f", p.Quality), fmt.Sprintf("%.1f", 100*p.Sparsity),
 			fmt.Sprintf("%d", p.Cycles), time,
-			fmt.Sprintf("%.1f", float64(p.ROMBytes)/1024), fmt.Sprintf("%.1f", float64(p.RAMBytes)/1024), fits,
-		})
+			fmt.Sprintf("%.1f", float64(p.ROMBytes)/1024), fmt.Sprintf("%.1f", float64(p.RAMBytes)/1024),
+		}
+		if withFootprint {
+			fp, ratio := "-", "-"
+			if p.Footprint() > 0 {
+				fp = fmt.Sprintf("%.1f", float64(p.Footprint())/1024)
+			}
+			if p.FootprintRatio > 0 {
+				ratio = fmt.Sprintf("%.2f", p.FootprintRatio)
+			}
+			row = append(row, fp, ratio)
+		}
+		rows = append(rows, append(row, fits))
 	}
 	widths := make([]int, len(header))
 	for _, r := range rows {

@@ -24,7 +24,11 @@ type SweepResult struct {
 	Name        string                              `json:"name"`
 	Baseline    activities.Evaluation               `json:"baseline"`
 	Sensitivity map[string]explore.LayerSensitivity `json:"sensitivity"`
-	Steps       []activities.Evaluation             `json:"steps"`
+	// UnstructuredSensitivity are the maximum rates of the unstructured phase's probes
+	// (gwp.unstructured_schedule), measured on the last structured model.
+	UnstructuredSensitivity map[string]explore.LayerSensitivity `json:"unstructured_sensitivity,omitempty"`
+	// Steps are the GWP steps in order: the structured ones, then the unstructured ones.
+	Steps []activities.Evaluation `json:"steps"`
 	// Int8 are the int8 points of the GWP steps (spec.quantize), in step order.
 	Int8   []activities.Evaluation     `json:"int8,omitempty"`
 	Report pareto.Report               `json:"report"`
@@ -126,16 +130,14 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	var steps, int8Points []activities.Evaluation
 	prev := imp.Model
 	prevHash := imp.ModelHash
-	for _, g := range spec.Schedule {
-		in := evalIn(fmt.Sprintf("gwp-%g", g), explore.GWPRates(pmax, g))
-		if in.Pruning = activities.PruningFor(spec, imp, true, g, pmax); in.Pruning != nil && in.Pruning.Method == explore.GWPWeightedGlobal {
-			in.Rates = nil // ranked on the worker
-		}
+	// runStep evaluates one GWP step (and its int8 point), and says whether the walk stops
+	// there because the step is below the floor; otherwise the next step starts from it.
+	runStep := func(in activities.EvalInput, label string) (bool, error) {
 		in.Model, in.ModelHash, in.Keep = prev, prevHash, true
 		in.FineTune = activities.FineTuneFor(spec, imp)
 		var ev activities.Evaluation
 		if err := workflow.ExecuteActivity(ctx, a.Evaluate, in).Get(ctx, &ev); err != nil {
-			return nil, err
+			return false, err
 		}
 		prog.Done++
 		steps = append(steps, ev)
@@ -145,21 +147,85 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 			// The step's model quantized to int8 is a point of its own; the next step still
 			// prunes the float model. A step already below the floor gets no int8 point
 			// (histories from before that rule replay with the old behaviour).
-			q := evalIn(fmt.Sprintf("gwp-%g-int8", g), nil)
+			q := evalIn(label+"-int8", nil)
 			q.Model, q.ModelHash, q.Keep, q.Quantize = *ev.Model, ev.ModelHash, true, spec.Quantize
+			if spec.CalibratesOnFineTuneData() {
+				q.Calibration = imp.Train
+			}
 			prog.Total++
 			var qev activities.Evaluation
 			if err := workflow.ExecuteActivity(ctx, a.Evaluate, q).Get(ctx, &qev); err != nil {
-				return nil, err
+				return false, err
 			}
 			prog.Done++
 			int8Points = append(int8Points, qev)
 		}
 		if below {
-			prog.Note = fmt.Sprintf("stopped at g=%g: %s", g, why)
-			break
+			prog.Note = fmt.Sprintf("stopped at %s: %s", label, why)
+			return true, nil
 		}
 		prev, prevHash = *ev.Model, ev.ModelHash
+		return false, nil
+	}
+	for _, g := range spec.Schedule {
+		label := fmt.Sprintf("gwp-%g", g)
+		in := evalIn(label, explore.GWPRates(pmax, g))
+		if in.Pruning = activities.PruningFor(spec, imp, true, g, pmax); in.Pruning != nil && in.Pruning.Method == explore.GWPWeightedGlobal {
+			in.Rates = nil // ranked on the worker
+		}
+		if stop, err := runStep(in, label); err != nil {
+			return nil, err
+		} else if stop {
+			break
+		}
+	}
+
+	// 3b. With gwp.unstructured_schedule, the last structured model above the floor is probed
+	// again, layer by layer with single-weight pruning, and pruned further in unstructured
+	// steps, each from the previous one (and each stopping the walk when below the floor).
+	var uProbeEvals []activities.Evaluation
+	var uSens map[string]explore.LayerSensitivity
+	if spec.HasUnstructuredPhase() {
+		prog.Phase = "unstructured sensitivity"
+		var uProbes []activities.EvalInput
+		for _, l := range imp.UnstructuredLayers {
+			for _, r := range spec.Rates {
+				in := evalIn(fmt.Sprintf("u-%s@%g", l.Name, r), explore.Rates{l.Name: r})
+				in.Model, in.ModelHash = prev, prevHash
+				if spec.ProbeFineTune() {
+					in.FineTune = activities.FineTuneFor(spec, imp)
+				}
+				// Kept, so that code for a probe comes from the structured model it pruned.
+				in.Keep = true
+				uProbes = append(uProbes, in)
+			}
+		}
+		prog.Total += len(uProbes) + len(spec.GWP.UnstructuredSchedule)
+		if uProbeEvals, err = fanOut(ctx, spec.Concurrency, uProbes, prog); err != nil {
+			return nil, err
+		}
+		var uResults []explore.ProbeResult
+		for i, p := range uProbes {
+			for layer, rate := range p.Rates {
+				uResults = append(uResults, explore.ProbeResult{Layer: layer, Rate: rate, Quality: uProbeEvals[i].Quality})
+			}
+		}
+		if uSens, err = explore.MaxRatesRule(imp.Baseline.Quality, metric, spec.SensitivityThreshold(), spec.SensitivityRule(), uResults); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+		}
+		uPmax := make(map[string]float64, len(uSens))
+		for layer, s := range uSens {
+			uPmax[layer] = s.MaxRate
+		}
+		prog.Phase = "unstructured gwp"
+		for _, g := range spec.GWP.UnstructuredSchedule {
+			label := fmt.Sprintf("gwp-u-%g", g)
+			if stop, err := runStep(evalIn(label, explore.GWPRates(uPmax, g)), label); err != nil {
+				return nil, err
+			} else if stop {
+				break
+			}
+		}
 	}
 
 	// 4. Pareto merge over every evaluated point.
@@ -172,7 +238,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		Metric: spec.Metric, HigherIsBetter: metric.HigherIsBetter, Target: spec.Target,
 		ClockMHz: float64(target.Core.Clock.Value) / 1e6, Baseline: imp.Baseline.Point(),
 	}
-	for _, ev := range append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), steps...), int8Points...) {
+	for _, ev := range append(append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), uProbeEvals...), steps...), int8Points...) {
 		p := ev.Point()
 		if why, below := belowFloor(p.Quality); below && p.Fits {
 			p.Fits, p.Reason = false, why
@@ -180,13 +246,14 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		report.Points = append(report.Points, p)
 	}
 	report.Front = pareto.Front(report.Points, metric.HigherIsBetter)
-	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, Steps: steps, Int8: int8Points, Report: report}
+	report.SetFootprintRatios()
+	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, UnstructuredSensitivity: uSens, Steps: steps, Int8: int8Points, Report: report}
 
 	// 5. Code for the chosen points, and their runs on a board.
 	prog.Phase = "generate"
 	chosen := choosePoints(report.Front, spec.Generate.Max, metric.HigherIsBetter)
 	byID := map[string]activities.Evaluation{imp.Baseline.CandidateID: imp.Baseline}
-	for _, ev := range append(append(probeEvals, steps...), int8Points...) {
+	for _, ev := range append(append(append(probeEvals, uProbeEvals...), steps...), int8Points...) {
 		byID[ev.CandidateID] = ev
 	}
 	prog.Total += len(chosen) * 2
