@@ -12,6 +12,22 @@ type cWriter struct{ bytes.Buffer }
 
 func (w *cWriter) f(format string, args ...any) { fmt.Fprintf(&w.Buffer, format, args...) }
 
+// weightArrayDecl starts a constant array of the weight files: its extern declaration goes to
+// h and the opening of its definition, placed by TCDSE_WEIGHTS_SECTION, to c. The caller writes
+// the initialiser body and the closing "};".
+func weightArrayDecl(h, c *cWriter, ctype, name string, count int) {
+	h.f("extern const %s %s[%d];\n", ctype, name, count)
+	c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", ctype, name, count)
+}
+
+// signedWeightArray writes a whole constant signed integer array of the weight files:
+// declaration, definition and initialiser (signedArray).
+func signedWeightArray(h, c *cWriter, ctype, name string, vals []int) {
+	weightArrayDecl(h, c, ctype, name, len(vals))
+	c.signedArray(vals)
+	c.f("};\n")
+}
+
 // floatArray writes the initialiser body of a float array, eight values per line.
 func (w *cWriter) floatArray(vals []float32) {
 	for i, v := range vals {

@@ -57,10 +57,6 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 	h.WriteString("\n")
 	c.f("%s#include <stdint.h>\n\n#include \"%s_weights.h\"\n\nTCDSE_TASKING_WEIGHTS_BEGIN\n", banner, prefix)
 
-	decl := func(ctype, name string, n int) {
-		h.f("extern const %s %s[%d];\n", ctype, name, n)
-		c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", ctype, name, n)
-	}
 	for i, ls := range p.layers {
 		if ls.custom != nil {
 			emitConstOperands(&h, &c, prefix, ids[i], i, ls)
@@ -86,7 +82,7 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 				data []float32
 			}{{sym.w, w}, {sym.r, r}, {sym.b, b}, {sym.h0, tensorData(n.InitialH)}, {sym.c0, tensorData(n.InitialC)}} {
 				if a.sym != "" {
-					decl("float", a.sym, len(a.data))
+					weightArrayDecl(&h, &c, "float", a.sym, len(a.data))
 					c.floatArray(a.data)
 					c.f("};\n")
 				}
@@ -101,17 +97,17 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 			if len(vals) == 0 { // C has no zero-length arrays; the entry is never read
 				vals, cols = []float32{0}, []int{0}
 			}
-			decl("float", sym.val, len(vals))
+			weightArrayDecl(&h, &c, "float", sym.val, len(vals))
 			c.floatArray(vals)
 			c.f("};\n")
-			decl(cTypeOfSuffix("u"+strconv.Itoa(8*m.idxBytes)), sym.col, len(cols))
+			weightArrayDecl(&h, &c, cTypeOfSuffix("u"+strconv.Itoa(8*m.idxBytes)), sym.col, len(cols))
 			c.intArray(cols)
 			c.f("};\n")
-			decl(cTypeOfSuffix("u"+strconv.Itoa(8*m.ptrBytes)), sym.rowptr, len(m.rowPtr))
+			weightArrayDecl(&h, &c, cTypeOfSuffix("u"+strconv.Itoa(8*m.ptrBytes)), sym.rowptr, len(m.rowPtr))
 			c.intArray(m.rowPtr)
 			c.f("};\n")
 		} else {
-			decl("float", sym.w, n.Weight.Len())
+			weightArrayDecl(&h, &c, "float", sym.w, n.Weight.Len())
 			rows := n.Weight.Shape[0]
 			groupRows := rows
 			if n.Op == model.OpConv && !isDepthwise(n, ls.inShape[0]) {
@@ -121,7 +117,7 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 			c.f("};\n")
 		}
 		if sym.b != "" {
-			decl("float", sym.b, n.Bias.Len())
+			weightArrayDecl(&h, &c, "float", sym.b, n.Bias.Len())
 			c.floatArray(n.Bias.Data)
 			c.f("};\n")
 		}

@@ -203,10 +203,6 @@ func q8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState) {
 	}
 	q, n := ls.q8, ls.node
 	sym := q8WeightSymbols(prefix, id, ls)
-	decl := func(ctype, name string, count int) {
-		h.f("extern const %s %s[%d];\n", ctype, name, count)
-		c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", ctype, name, count)
-	}
 	c.f("\n/* layer %d %s (%s, int8): weight %s, %s, %d of %d nonzero */\n", i, cComment(n.Name), n.Op,
 		shapeString(n.QWeight.Shape), ls.plan.Format, ls.plan.NNZ, len(q.weights))
 	if m := q.csr; m != nil {
@@ -217,29 +213,25 @@ func q8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState) {
 		if len(vals) == 0 {
 			vals, cols = []int{0}, []int{0}
 		}
-		decl("int8_t", sym.val, len(vals))
-		c.signedArray(vals)
-		c.f("};\n")
-		decl(cTypeOfSuffix("u"+strconv.Itoa(8*m.idxBytes)), sym.col, len(cols))
+		signedWeightArray(h, c, "int8_t", sym.val, vals)
+		weightArrayDecl(h, c, cTypeOfSuffix("u"+strconv.Itoa(8*m.idxBytes)), sym.col, len(cols))
 		c.intArray(cols)
 		c.f("};\n")
-		decl(cTypeOfSuffix("u"+strconv.Itoa(8*m.ptrBytes)), sym.rowptr, len(m.rowPtr))
+		weightArrayDecl(h, c, cTypeOfSuffix("u"+strconv.Itoa(8*m.ptrBytes)), sym.rowptr, len(m.rowPtr))
 		c.intArray(m.rowPtr)
 		c.f("};\n")
 	} else {
-		decl("int8_t", sym.w, len(q.weights))
-		c.signedArray(q8Ints(q.weights))
-		c.f("};\n")
+		signedWeightArray(h, c, "int8_t", sym.w, q8Ints(q.weights))
 	}
-	decl("int32_t", sym.b, len(q.bias))
-	c.signedArray(q8Int32s(q.bias))
-	c.f("};\n")
-	decl("int32_t", sym.mult, len(q.mult))
-	c.signedArray(q8Int32s(q.mult))
-	c.f("};\n")
-	decl("int32_t", sym.shift, len(q.shift))
-	c.signedArray(q8Int32s(q.shift))
-	c.f("};\n")
+	q8EmitRequantArrays(h, c, sym.b, sym.mult, sym.shift, q)
+}
+
+// q8EmitRequantArrays writes an int8 layer's int32 bias, multiplier and shift arrays, per output
+// channel, under the names b, mult and shift.
+func q8EmitRequantArrays(h, c *cWriter, b, mult, shift string, q *q8Layer) {
+	signedWeightArray(h, c, "int32_t", b, q8Int32s(q.bias))
+	signedWeightArray(h, c, "int32_t", mult, q8Int32s(q.mult))
+	signedWeightArray(h, c, "int32_t", shift, q8Int32s(q.shift))
 }
 
 func q8Ints(v []int8) []int {

@@ -150,6 +150,24 @@ func q8WrapBoundary(g *model.Graph) *model.Graph {
 	return &h
 }
 
+// binaryMultipliers sets the fixed-point requantization of an int8 Add, Sub or Mul (op) from
+// the scales of its two inputs and its output, as TFLite's Prepare does: for Mul one multiplier
+// s_a·s_b/s_y (mult, shift); for Add and Sub the input multipliers s_a/(2·max) and s_b/(2·max)
+// (mult, shift and mult2, shift2) and the output multiplier 2·max/(2^20·s_y) (mult3, shift3).
+func (q *q8Layer) binaryMultipliers(op model.Op) {
+	if op == model.OpMul {
+		m, s := model.QuantizeMultiplier(float64(q.in.scale) * float64(q.in2.scale) / float64(q.out.scale))
+		q.mult, q.shift = []int32{m}, []int32{int32(s)}
+		return
+	}
+	twiceMax := float64(2 * max(q.in.scale, q.in2.scale))
+	m1, s1 := model.QuantizeMultiplier(float64(q.in.scale) / twiceMax)
+	m2, s2 := model.QuantizeMultiplier(float64(q.in2.scale) / twiceMax)
+	mo, so := model.QuantizeMultiplier(twiceMax / (float64(1<<20) * float64(q.out.scale)))
+	q.mult, q.shift = []int32{m1}, []int32{int32(s1)}
+	q.mult2, q.shift2, q.mult3, q.shift3 = m2, int32(s2), mo, int32(so)
+}
+
 // q8ValueTypes returns the int8 values of a graph: those with a Graph.Quant entry.
 func q8ValueTypes(g *model.Graph) map[string]bool {
 	m := map[string]bool{}
@@ -244,17 +262,7 @@ func planQ8Layer(ls *layerState, g *model.Graph, opts Options) error {
 		if q.in2, err = inQ(1); err != nil {
 			return err
 		}
-		if n.Op == model.OpMul {
-			m, s := model.QuantizeMultiplier(float64(q.in.scale) * float64(q.in2.scale) / float64(q.out.scale))
-			q.mult, q.shift = []int32{m}, []int32{int32(s)}
-			break
-		}
-		twiceMax := float64(2 * max(q.in.scale, q.in2.scale))
-		m1, s1 := model.QuantizeMultiplier(float64(q.in.scale) / twiceMax)
-		m2, s2 := model.QuantizeMultiplier(float64(q.in2.scale) / twiceMax)
-		mo, so := model.QuantizeMultiplier(twiceMax / (float64(1<<20) * float64(q.out.scale)))
-		q.mult, q.shift = []int32{m1}, []int32{int32(s1)}
-		q.mult2, q.shift2, q.mult3, q.shift3 = m2, int32(s2), mo, int32(so)
+		q.binaryMultipliers(n.Op)
 	case model.OpLeakyRelu, model.OpHardSwish:
 		if err := planQ8Unary(ls); err != nil { // layer_bcast_q8unary.go
 			return err

@@ -104,7 +104,7 @@ func planBcast(ls *layerState, g *model.Graph, ops *customOperands) (*bcastLayer
 	if err != nil {
 		return nil, err
 	}
-	e, s := collapseAxes(out, sa, sb, moveStrides(out))
+	e, s := collapseAxes(out, sa, sb, model.RowMajorStrides(out))
 	if len(e) > moveRank {
 		return nil, fmt.Errorf("codegen: node %q (%s): broadcasting needs %d axes after merging contiguous ones; the C kernel handles %d", n.Name, n.Op, len(e), moveRank)
 	}
@@ -119,17 +119,7 @@ func planBcast(ls *layerState, g *model.Graph, ops *customOperands) (*bcastLayer
 		return b, nil
 	}
 	q := ls.q8
-	if n.Op == model.OpMul {
-		m, sh := model.QuantizeMultiplier(float64(q.in.scale) * float64(q.in2.scale) / float64(q.out.scale))
-		q.mult, q.shift = []int32{m}, []int32{int32(sh)}
-	} else {
-		twiceMax := float64(2 * max(q.in.scale, q.in2.scale))
-		m1, s1 := model.QuantizeMultiplier(float64(q.in.scale) / twiceMax)
-		m2, s2 := model.QuantizeMultiplier(float64(q.in2.scale) / twiceMax)
-		mo, so := model.QuantizeMultiplier(twiceMax / (float64(1<<20) * float64(q.out.scale)))
-		q.mult, q.shift = []int32{m1}, []int32{int32(s1)}
-		q.mult2, q.shift2, q.mult3, q.shift3 = m2, int32(s2), mo, int32(so)
-	}
+	q.binaryMultipliers(n.Op)
 	for _, sh := range []int32{q.shift[0], q.shift2, q.shift3} {
 		if sh < -31 || sh > 31 {
 			return nil, fmt.Errorf("codegen: node %q (%s, int8): requantization shift %d outside [-31, 31]", n.Name, n.Op, sh)
@@ -138,29 +128,14 @@ func planBcast(ls *layerState, g *model.Graph, ops *customOperands) (*bcastLayer
 	return b, nil
 }
 
-// bcastStrides returns, for an operand of per-sample shape in broadcast to out (aligned to the
-// right), the element stride of each output axis within the operand, 0 where it is broadcast.
+// bcastStrides is model.BroadcastStrides with an error that names the node.
 func bcastStrides(n *model.Node, in, out []int) ([]int, error) {
-	if len(in) > len(out) {
+	st, ok := model.BroadcastStrides(in, out)
+	switch {
+	case len(in) > len(out):
 		return nil, fmt.Errorf("codegen: node %q (%s): operand shape %v has more axes than the output %v", n.Name, n.Op, in, out)
-	}
-	st := make([]int, len(out))
-	s := 1
-	for i := len(out) - 1; i >= 0; i-- {
-		j := i - (len(out) - len(in))
-		if j < 0 {
-			continue
-		}
-		switch in[j] {
-		case out[i]:
-			if in[j] != 1 {
-				st[i] = s
-			}
-		case 1:
-		default:
-			return nil, fmt.Errorf("codegen: node %q (%s): operand shape %v does not broadcast to the output %v", n.Name, n.Op, in, out)
-		}
-		s *= in[j]
+	case !ok:
+		return nil, fmt.Errorf("codegen: node %q (%s): operand shape %v does not broadcast to the output %v", n.Name, n.Op, in, out)
 	}
 	return st, nil
 }

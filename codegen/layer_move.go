@@ -123,7 +123,7 @@ func planMove(ls *layerState, g *model.Graph, ops *customOperands) (*moveLayer, 
 	n := ls.node
 	m := &moveLayer{int8: ops.int8, consts: ops.consts}
 	in, out := ls.inShape, ls.outShape
-	ost := moveStrides(out)
+	ost := model.RowMajorStrides(out)
 	add := func(input int, ext, xs, ys []int, x0, y0 int) error {
 		for _, e := range ext {
 			if e <= 0 {
@@ -144,28 +144,18 @@ func planMove(ls *layerState, g *model.Graph, ops *customOperands) (*moveLayer, 
 		total, _ := model.NumElements(out)
 		err = add(0, []int{total}, []int{1}, []int{1}, 0, 0)
 	case model.OpTranspose:
-		ist := moveStrides(in)
-		xs := make([]int, len(out))
-		for k, p := range n.Attrs.Perm {
-			xs[k] = ist[p]
-		}
-		err = add(0, out, xs, ost, 0, 0)
+		err = add(0, out, model.TransposeStrides(in, n.Attrs.Perm), ost, 0, 0)
 	case model.OpSlice:
-		res, rerr := moveSliceResolve(n, in)
-		if rerr != nil {
-			return nil, rerr
+		w, werr := model.ResolveSlice(n, in)
+		if werr != nil {
+			return nil, fmt.Errorf("codegen: %w", werr)
 		}
-		ist := moveStrides(in)
-		ext, xs := make([]int, len(in)), make([]int, len(in))
-		x0 := 0
-		for k, r := range res {
-			ext[k], xs[k] = r.count, r.step*ist[k]
-			x0 += r.start * ist[k]
-			if r.count != out[k] {
-				return nil, fmt.Errorf("codegen: node %q (Slice): internal error: axis %d slices %d elements, the output has %d", n.Name, k, r.count, out[k])
+		for k, c := range w.Counts {
+			if c != out[k] {
+				return nil, fmt.Errorf("codegen: node %q (Slice): internal error: axis %d slices %d elements, the output has %d", n.Name, k, c, out[k])
 			}
 		}
-		err = add(0, ext, xs, ost, x0, 0)
+		err = add(0, w.Counts, w.Strides, ost, w.First, 0)
 	case model.OpGather:
 		err = planGatherBoxes(n, in, add)
 	case model.OpConcat:
@@ -178,7 +168,7 @@ func planMove(ls *layerState, g *model.Graph, ops *customOperands) (*moveLayer, 
 			if len(s) != len(out) {
 				return nil, fmt.Errorf("codegen: node %q (Concat): input %q has shape %v, the output %v", n.Name, name, s, out)
 			}
-			if err = add(i, s, moveStrides(s), ost, 0, off*ost[ax]); err != nil {
+			if err = add(i, s, model.RowMajorStrides(s), ost, 0, off*ost[ax]); err != nil {
 				return nil, err
 			}
 			off += s[ax]
@@ -189,7 +179,7 @@ func planMove(ls *layerState, g *model.Graph, ops *customOperands) (*moveLayer, 
 		if len(p) != 2*r {
 			return nil, fmt.Errorf("codegen: node %q (Pad): pads %v, want %d values", n.Name, p, 2*r)
 		}
-		ist := moveStrides(in)
+		ist := model.RowMajorStrides(in)
 		ext := make([]int, r)
 		x0, y0 := 0, 0
 		for k := range in {
@@ -240,13 +230,7 @@ func planGatherBoxes(n *model.Node, in []int, add func(input int, ext, xs, ys []
 	if len(n.Attrs.Indices) == 0 {
 		return fmt.Errorf("codegen: node %q (Gather): no constant indices (Attrs.Indices); only constant indices have a C kernel", n.Name)
 	}
-	outer, inner := 1, 1
-	for _, d := range in[:ax] {
-		outer *= d
-	}
-	for _, d := range in[ax+1:] {
-		inner *= d
-	}
+	outer, inner := model.AxisSplit(in, ax)
 	idx := make([]int, len(n.Attrs.Indices))
 	for j, i := range n.Attrs.Indices {
 		if i < 0 {
@@ -272,17 +256,6 @@ func planGatherBoxes(n *model.Node, in []int, add func(input int, ext, xs, ys []
 		j += run
 	}
 	return nil
-}
-
-// moveStrides returns the row-major element strides of shape.
-func moveStrides(shape []int) []int {
-	st := make([]int, len(shape))
-	s := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		st[i] = s
-		s *= shape[i]
-	}
-	return st
 }
 
 // moveCollapse drops unit axes and merges adjacent axes that are contiguous on both sides,
@@ -336,65 +309,6 @@ func collapseAxes(ext []int, strides ...[]int) ([]int, [][]int) {
 		}
 	}
 	return e, s
-}
-
-// moveSlice is the resolved slice of one axis: the first index, the step and the count.
-type moveSlice struct{ start, step, count int }
-
-// moveSliceResolve applies ONNX Slice semantics exactly as the interpreter (model/ops_shape.go
-// sliceResolve): negative indices count from the end, out-of-range ones are clamped.
-func moveSliceResolve(n *model.Node, x []int) ([]moveSlice, error) {
-	a := n.Attrs
-	axes := a.Axes
-	if axes == nil {
-		axes = make([]int, len(a.Starts))
-		for i := range axes {
-			axes[i] = i
-		}
-	}
-	if len(a.Ends) != len(a.Starts) || len(axes) != len(a.Starts) || (a.Steps != nil && len(a.Steps) != len(a.Starts)) {
-		return nil, fmt.Errorf("codegen: node %q (Slice): starts %v, ends %v, axes %v and steps %v differ in length", n.Name, a.Starts, a.Ends, a.Axes, a.Steps)
-	}
-	res := make([]moveSlice, len(x))
-	for i, d := range x {
-		res[i] = moveSlice{0, 1, d}
-	}
-	seen := make([]bool, len(x))
-	for k, ax := range axes {
-		if ax < 0 || ax >= len(x) || seen[ax] {
-			return nil, fmt.Errorf("codegen: node %q (Slice): axis %d is repeated or outside the per-sample rank %d", n.Name, ax, len(x))
-		}
-		seen[ax] = true
-		step := 1
-		if a.Steps != nil {
-			step = a.Steps[k]
-		}
-		if step == 0 {
-			return nil, fmt.Errorf("codegen: node %q (Slice): step of axis %d is 0", n.Name, ax)
-		}
-		d := x[ax]
-		start, end := a.Starts[k], a.Ends[k]
-		if start < 0 {
-			start += d
-		}
-		if end < 0 {
-			end += d
-		}
-		var count int
-		if step > 0 {
-			start, end = min(max(start, 0), d), min(max(end, 0), d)
-			if end > start {
-				count = (end - start + step - 1) / step
-			}
-		} else {
-			start, end = min(max(start, 0), d-1), min(max(end, -1), d-1)
-			if start > end {
-				count = (start - end - step - 1) / -step
-			}
-		}
-		res[ax] = moveSlice{start, step, count}
-	}
-	return res, nil
 }
 
 // moveQuantizeValue quantizes the pad value to the output as the interpreter does

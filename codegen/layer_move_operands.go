@@ -234,14 +234,11 @@ func emitConstOperands(h, c *cWriter, prefix, id string, i int, ls *layerState) 
 		sym := constSymbol(prefix, id, k.input)
 		c.f("\n/* layer %d %s (%s): constant operand %s */\n", i, cComment(ls.node.Name), ls.node.Op, cComment(k.name))
 		if k.q8 != nil {
-			h.f("extern const int8_t %s[%d];\n", sym, len(k.q8))
-			c.f("TCDSE_WEIGHTS_SECTION const int8_t %s[%d] = {", sym, len(k.q8))
-			c.signedArray(q8Ints(k.q8))
-		} else {
-			h.f("extern const float %s[%d];\n", sym, len(k.f32))
-			c.f("TCDSE_WEIGHTS_SECTION const float %s[%d] = {", sym, len(k.f32))
-			c.floatArray(k.f32)
+			signedWeightArray(h, c, "int8_t", sym, q8Ints(k.q8))
+			continue
 		}
+		weightArrayDecl(h, c, "float", sym, len(k.f32))
+		c.floatArray(k.f32)
 		c.f("};\n")
 	}
 }

@@ -187,16 +187,22 @@ func contains(list []string, s string) bool {
 func TestMoveLayersMatchInterpreter(t *testing.T) {
 	requireGCC(t)
 	for _, g := range []*model.Graph{moveNet(1), moveIONet(), catSelfNet(), divNet()} {
-		tv := vectorsFor(t, g, 3)
-		out := generate(t, g, Options{Vectors: tv, BenchIterations: 1})
-		r := buildAndRun(t, out, sanitizeFlags)
-		assertPass(t, g.Name+" (asan+ubsan)", r, 3, 1e-6)
-		if r.MaxAbsErr != 0 {
-			t.Errorf("%s: data movement and broadcasting differ from the interpreter by %g; want exact", g.Name, r.MaxAbsErr)
-		}
+		assertExactSanitized(t, g, 3)
 	}
 	if l := layerByNode(t, mustPlan(t, moveIONet(), Options{}), "t"); l.OutBuffer != BufferOutput || l.Kernel != "move" {
 		t.Errorf("moveio t: buffer %q kernel %q; want output, move", l.OutBuffer, l.Kernel)
+	}
+}
+
+// assertExactSanitized generates g with n interpreter test vectors, runs it under ASan and
+// UBSan and requires the C outputs to equal the interpreter's exactly.
+func assertExactSanitized(t *testing.T, g *model.Graph, n int) {
+	t.Helper()
+	out := generate(t, g, Options{Vectors: vectorsFor(t, g, n), BenchIterations: 1})
+	r := buildAndRun(t, out, sanitizeFlags)
+	assertPass(t, g.Name+" (asan+ubsan)", r, n, 1e-6)
+	if r.MaxAbsErr != 0 {
+		t.Errorf("%s: differs from the interpreter by %g; want exact", g.Name, r.MaxAbsErr)
 	}
 }
 
@@ -240,13 +246,7 @@ func TestMoveBranchArena(t *testing.T) {
 	requireGCC(t)
 	for _, seed := range []int64{3, 8, 11} {
 		g := moveBranchNet(seed, 3+int(seed%6))
-		tv := vectorsFor(t, g, 2)
-		out := generate(t, g, Options{Vectors: tv, BenchIterations: 1})
-		r := buildAndRun(t, out, sanitizeFlags)
-		assertPass(t, g.Name+" (asan+ubsan)", r, 2, 1e-6)
-		if r.MaxAbsErr != 0 {
-			t.Errorf("%s: differs from the interpreter by %g; want exact", g.Name, r.MaxAbsErr)
-		}
+		assertExactSanitized(t, g, 2)
 	}
 }
 

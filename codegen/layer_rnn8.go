@@ -711,10 +711,7 @@ func rnn8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState) {
 		arrays = append(arrays, array{"int16_t", sym.c0, c0})
 	}
 	for _, a := range arrays {
-		h.f("extern const %s %s[%d];\n", a.ctype, a.name, len(a.vals))
-		c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", a.ctype, a.name, len(a.vals))
-		c.signedArray(a.vals)
-		c.f("};\n")
+		signedWeightArray(h, c, a.ctype, a.name, a.vals)
 	}
 }
 

@@ -114,15 +114,7 @@ func recurrentNet(seed int64, op model.Op, hid int, sequence, lbr, states, bias 
 	if states {
 		l.InitialH = randTensor(rng, 0.5, hid)
 	}
-	nodes := []*model.Node{l}
-	k, x := hid, "h"
-	if sequence {
-		k = steps * hid
-		nodes = append(nodes, opNode("flat", model.OpReshape, "flat", model.Attrs{Shape: []int{k}}, "h"))
-		x = "flat"
-	}
-	nodes = append(nodes, denseNode(rng, "fc", x, "y", 3, k, true))
-	return graph("recnet_"+strings.ToLower(string(op)), "x", []int{steps, in}, "y", nodes...)
+	return graph("recnet_"+strings.ToLower(string(op)), "x", []int{steps, in}, "y", withDenseHead(rng, l, steps, hid, sequence)...)
 }
 
 // TestRecurrentKernels covers what the fixtures do not: sequence outputs, hidden sizes whose

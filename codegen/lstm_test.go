@@ -20,6 +20,13 @@ func lstmNet(seed int64, sequence, states bool) *model.Graph {
 	if states {
 		l.InitialH, l.InitialC = randTensor(rng, 0.5, hid), randTensor(rng, 0.5, hid)
 	}
+	return graph("lstmnet", "x", []int{steps, in}, "y", withDenseHead(rng, l, steps, hid, sequence)...)
+}
+
+// withDenseHead returns the recurrent node l (output "h", hidden size hid over steps time
+// steps) followed by a dense head "fc" of 3 outputs ("y") over its last state, or over the
+// flattened sequence when sequence is set.
+func withDenseHead(rng *rand.Rand, l *model.Node, steps, hid int, sequence bool) []*model.Node {
 	nodes := []*model.Node{l}
 	k, x := hid, "h"
 	if sequence {
@@ -28,7 +35,7 @@ func lstmNet(seed int64, sequence, states bool) *model.Graph {
 		x = "flat"
 	}
 	nodes = append(nodes, denseNode(rng, "fc", x, "y", 3, k, true))
-	return graph("lstmnet", "x", []int{steps, in}, "y", nodes...)
+	return nodes
 }
 
 func TestLSTMKernel(t *testing.T) {

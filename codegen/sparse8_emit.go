@@ -30,10 +30,6 @@ func sparse8WeightSymbols(prefix, id string, m *sparse8Matrix) sparse8Symbols {
 func sparse8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState) {
 	q, n, m := ls.q8, ls.node, ls.q8.sp8
 	sym := sparse8WeightSymbols(prefix, id, m)
-	decl := func(ctype, name string, count int) {
-		h.f("extern const %s %s[%d];\n", ctype, name, count)
-		c.f("TCDSE_WEIGHTS_SECTION const %s %s[%d] = {", ctype, name, count)
-	}
 	c.f("\n/* layer %d %s (%s, int8): weight %s, sparse8, %d of %d nonzero */\n", i, cComment(n.Name), n.Op,
 		shapeString(n.QWeight.Shape), len(m.values), len(q.weights))
 	ent := q8Ints(m.stream())
@@ -44,10 +40,8 @@ func sparse8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState)
 	for j, v := range m.counts {
 		counts[j] = int(v)
 	}
-	decl("int8_t", sym.ent, len(ent))
-	c.signedArray(ent)
-	c.f("};\n")
-	decl("uint8_t", sym.count, len(counts))
+	signedWeightArray(h, c, "int8_t", sym.ent, ent)
+	weightArrayDecl(h, c, "uint8_t", sym.count, len(counts))
 	c.intArray(counts)
 	c.f("};\n")
 	for _, t := range []struct {
@@ -55,20 +49,12 @@ func sparse8EmitWeights(h, c *cWriter, prefix, id string, i int, ls *layerState)
 		vals []int
 	}{{sym.tap, m.taps}, {sym.ident, m.ident}} {
 		if t.vals != nil {
-			decl("uint16_t", t.name, len(t.vals))
+			weightArrayDecl(h, c, "uint16_t", t.name, len(t.vals))
 			c.intArray(t.vals)
 			c.f("};\n")
 		}
 	}
-	decl("int32_t", sym.b, len(q.bias))
-	c.signedArray(q8Int32s(q.bias))
-	c.f("};\n")
-	decl("int32_t", sym.mult, len(q.mult))
-	c.signedArray(q8Int32s(q.mult))
-	c.f("};\n")
-	decl("int32_t", sym.shift, len(q.shift))
-	c.signedArray(q8Int32s(q.shift))
-	c.f("};\n")
+	q8EmitRequantArrays(h, c, sym.b, sym.mult, sym.shift, q)
 }
 
 // sparse8LayerCall is the C statement (without ';') that runs a sparse8 layer.

@@ -30,10 +30,7 @@ func TestFineTunePrunedLSTM(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = float32(rng.NormFloat64())
 	}
-	out, err := g.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := mustRun(t, g, x)
 	labels := make([]int, 64)
 	for i := range labels {
 		row := out[0].Data[i*4 : (i+1)*4]

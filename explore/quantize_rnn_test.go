@@ -1,7 +1,6 @@
 package explore
 
 import (
-	"bytes"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -75,14 +74,8 @@ func TestQuantizeRecurrentTracksFloat(t *testing.T) {
 // PyTorch's initial weights, |w| ≤ 1/√H, that can reach many output steps.)
 func quantCheckTracks(t *testing.T, what string, g, q *model.Graph, x *model.Tensor, maxFrac float64) {
 	t.Helper()
-	want, err := g.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := q.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := mustRun(t, g, x)
+	got := mustRun(t, q, x)
 	step := quantOutputStep(t, q)
 	var worst, sum, span float64
 	for i, v := range got[0].Data {
@@ -157,15 +150,9 @@ func TestQuantizeLSTMClipsTrackFloat(t *testing.T) {
 	quantCheckLayer(t, "clipped", g, calib, calib, 4, 0.5)
 	n := g.Nodes[0]
 	n.Attrs.GateClip, n.Attrs.CellClip = 0, 0
-	unclipped, err := g.Run(calib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unclipped := mustRun(t, g, calib)
 	n.Attrs.GateClip, n.Attrs.CellClip = 1, 0.3
-	clipped, err := g.Run(calib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clipped := mustRun(t, g, calib)
 	if slices.Equal(unclipped[0].Data, clipped[0].Data) {
 		t.Fatal("the clips change nothing in the float layer; the test would prove nothing")
 	}
@@ -180,14 +167,8 @@ func quantCheckLayer(t *testing.T, what string, g *model.Graph, calib, held *mod
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := g.Run(held)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := q.Run(held)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := mustRun(t, g, held)
+	got := mustRun(t, q, held)
 	s := float64(q.Node(n.Name).Attrs.Quant.Scale[0])
 	steps, h := held.Shape[1], n.Attrs.Hidden
 	worst, avg := make([]float64, steps), make([]float64, steps)
@@ -280,10 +261,7 @@ func TestQuantizeRecurrentDeterministic(t *testing.T) {
 			if q.Hash() != q2.Hash() {
 				t.Error("quantizing twice gives different graphs")
 			}
-			ref, err := q.Run(x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ref := mustRun(t, q, x)
 			prev := runtime.GOMAXPROCS(1)
 			one, err := q.Run(x)
 			runtime.GOMAXPROCS(prev)
@@ -296,25 +274,12 @@ func TestQuantizeRecurrentDeterministic(t *testing.T) {
 			per := len(ref[0].Data) / x.Shape[0]
 			for s := 0; s < x.Shape[0]; s += 3 {
 				xs := &model.Tensor{Shape: append([]int{1}, x.Shape[1:]...), Data: x.Data[s*len(x.Data)/x.Shape[0] : (s+1)*len(x.Data)/x.Shape[0]]}
-				out, err := q.Run(xs)
-				if err != nil {
-					t.Fatal(err)
-				}
+				out := mustRun(t, q, xs)
 				if !slices.Equal(out[0].Data, ref[0].Data[s*per:(s+1)*per]) {
 					t.Fatalf("sample %d alone gives different results than in the batch", s)
 				}
 			}
-			var buf bytes.Buffer
-			if err := q.Encode(&buf); err != nil {
-				t.Fatal(err)
-			}
-			back, err := model.Decode(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if back.Hash() != q.Hash() {
-				t.Error("the decoded graph encodes differently")
-			}
+			back := encodeDecode(t, q)
 			for _, n := range q.Nodes {
 				if n.RecurrentQuant == nil {
 					continue
@@ -326,10 +291,7 @@ func TestQuantizeRecurrentDeterministic(t *testing.T) {
 					t.Errorf("node %q: RecurrentQuant %+v decoded as %+v", n.Name, a, b)
 				}
 			}
-			out, err := back.Run(x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := mustRun(t, back, x)
 			if !slices.Equal(out[0].Data, ref[0].Data) {
 				t.Error("the decoded graph computes different outputs")
 			}

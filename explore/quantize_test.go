@@ -1,7 +1,6 @@
 package explore
 
 import (
-	"bytes"
 	"math"
 	"strings"
 	"testing"
@@ -110,17 +109,7 @@ func TestQuantizeLeNet(t *testing.T) {
 		if calib != CalibrationMinMax {
 			continue
 		}
-		var buf bytes.Buffer
-		if err := q.Encode(&buf); err != nil {
-			t.Fatal(err)
-		}
-		back, err := model.Decode(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if back.Hash() != q.Hash() {
-			t.Errorf("hash changed by Encode/Decode")
-		}
+		back := encodeDecode(t, q)
 		want, err := Predict(q, ds, 250)
 		if err != nil {
 			t.Fatal(err)
@@ -152,14 +141,8 @@ func TestQuantizeMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInt8Graph(t, q, nil)
-	outs, err := q.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fouts, err := g.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	outs := mustRun(t, q, x)
+	fouts := mustRun(t, g, x)
 	quantOf := func(name string) (float64, int32) {
 		p := q.ValueQuantOf(name)
 		if p == nil {

@@ -30,20 +30,28 @@ func ChannelNorms(n *model.Node, norm string) ([]float64, error) {
 	per := n.Weight.Len() / m
 	out := make([]float64, m)
 	for i := range out {
-		var s float64
-		for _, v := range n.Weight.Data[i*per : (i+1)*per] {
+		out[i] = rowsNorm(norm, n.Weight.Data[i*per:(i+1)*per])
+	}
+	return out, nil
+}
+
+// rowsNorm returns the L1 norm (norm "l1": Σ|v|) or otherwise the L2 norm (√Σv²) of the values
+// of all rows taken together, summed in float64 in the order given.
+func rowsNorm(norm string, rows ...[]float32) float64 {
+	var s float64
+	for _, row := range rows {
+		for _, v := range row {
 			if norm == "l1" {
 				s += math.Abs(float64(v))
 			} else {
 				s += float64(v) * float64(v)
 			}
 		}
-		if norm == "l2" {
-			s = math.Sqrt(s)
-		}
-		out[i] = s
 	}
-	return out, nil
+	if norm == "l2" {
+		s = math.Sqrt(s)
+	}
+	return s
 }
 
 // StructuredGroup is a set of channel spaces cut with one keep-set: the output channels of one

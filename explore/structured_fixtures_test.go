@@ -68,18 +68,9 @@ func assertPrunedMatchesZeroed(t *testing.T, g *model.Graph, x *model.Tensor, ra
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := p.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := z.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dense, err := g.Run(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustRun(t, p, x)
+	b := mustRun(t, z, x)
+	dense := mustRun(t, g, x)
 	if !slices.Equal(a[0].Shape, b[0].Shape) {
 		t.Fatalf("pruned output shape %v, zeroed %v", a[0].Shape, b[0].Shape)
 	}
@@ -237,14 +228,7 @@ func TestPruneStructuredKWS(t *testing.T) {
 // either is refused with an error naming the layer or computes exactly the zeroed model.
 func TestPruneStructuredEveryLayer(t *testing.T) {
 	for _, name := range []string{"conv1d", "dscnn", "rescnn", "tcn", "convnet", "mlp", "lstm_head", "gru_head", "gru_bf_last", "rnn_hn", "lstm2_seq", "gru_lbr0"} {
-		g, err := model.LoadFile(structFixtures + name + ".onnx")
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := dataset.LoadNPY(structFixtures + name + "_x.npy")
-		if err != nil {
-			t.Fatal(err)
-		}
+		g, x := loadStructFixture(t, name)
 		for _, n := range g.PrunableLayers() {
 			rates := map[string]float64{n.Name: 0.5}
 			p, err := PruneStructured(g, rates, "l2")
@@ -264,10 +248,7 @@ func TestPruneStructuredEveryLayer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: layer %s: pruned model: %v", name, n.Name, err)
 			}
-			b, err := z.Run(x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := mustRun(t, z, x)
 			for i := range b[0].Data {
 				if d := math.Abs(float64(a[0].Data[i]-b[0].Data[i])) / math.Max(1, math.Abs(float64(b[0].Data[i]))); d > 1e-5 || math.IsNaN(d) {
 					t.Errorf("%s: layer %s: output %d pruned %v, zeroed %v", name, n.Name, i, a[0].Data[i], b[0].Data[i])

@@ -2,7 +2,6 @@ package explore
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/tcdse/tcdse/model"
 )
@@ -18,24 +17,16 @@ func recurrentUnitNorms(n *model.Node, norm string) ([]float64, error) {
 		return nil, fmt.Errorf("channel norms: %s node %q has no weights of %d gates × %d hidden units", n.Op, n.Name, gates, h)
 	}
 	out := make([]float64, h)
+	rows := make([][]float32, 0, 2*gates)
 	for j := range out {
-		var s float64
+		rows = rows[:0]
 		for _, w := range []*model.Tensor{n.Weight, n.Recurrent} {
 			cols := w.Shape[1]
 			for g := range gates {
-				for _, v := range w.Data[(g*h+j)*cols : (g*h+j+1)*cols] {
-					if norm == "l1" {
-						s += math.Abs(float64(v))
-					} else {
-						s += float64(v) * float64(v)
-					}
-				}
+				rows = append(rows, w.Data[(g*h+j)*cols:(g*h+j+1)*cols])
 			}
 		}
-		if norm == "l2" {
-			s = math.Sqrt(s)
-		}
-		out[j] = s
+		out[j] = rowsNorm(norm, rows...)
 	}
 	return out, nil
 }

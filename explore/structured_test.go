@@ -119,14 +119,8 @@ func TestPruneStructuredMatchesZeroedChannels(t *testing.T) {
 		}
 		z := zeroChannels(g, removed)
 		x := structRand(rand.New(rand.NewPCG(9, 9)), 10, 1, 8, 8)
-		a, err := p.Run(x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := z.Run(x)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := mustRun(t, p, x)
+		b := mustRun(t, z, x)
 		for i := range a[0].Data {
 			if d := math.Abs(float64(a[0].Data[i] - b[0].Data[i])); d > 1e-5 {
 				t.Fatalf("%s: output %d: pruned %v, zeroed dense %v", norm, i, a[0].Data[i], b[0].Data[i])

@@ -55,51 +55,14 @@ func Int16Tanh(x int16, intBits int) int16 {
 // fixed-point raw value, rounded to 16 bits.
 func q16Const(c32 int32) int16 { return int16(q8RoundingDivideByPOT(c32, 16)) }
 
-// q16SaturatingRoundingDoublingHighMul is gemmlowp's SaturatingRoundingDoublingHighMul for
-// int16: round(a·b / 2^15), ties away from zero, saturating −32768·−32768.
-func q16SaturatingRoundingDoublingHighMul(a, b int16) int16 {
-	if a == b && a == math.MinInt16 {
-		return math.MaxInt16
-	}
-	ab := int32(a) * int32(b)
-	nudge := int32(1 << 14)
-	if ab < 0 {
-		nudge = 1 - (1 << 14)
-	}
-	return int16((ab + nudge) / (1 << 15))
-}
-
-// q16RoundingDivideByPOT is gemmlowp's RoundingDivideByPOT for int16, exponent in [0, 15].
-func q16RoundingDivideByPOT(x int16, exponent int) int16 {
-	mask := int16((int32(1) << exponent) - 1)
-	remainder := x & mask
-	threshold := mask >> 1
-	if x < 0 {
-		threshold++
-	}
-	r := x >> exponent
-	if remainder > threshold {
-		r++
-	}
-	return r
-}
-
-// q16SaturatingRoundingMultiplyByPOT is gemmlowp's SaturatingRoundingMultiplyByPOT for int16.
+// q16SaturatingRoundingMultiplyByPOT is gemmlowp's SaturatingRoundingMultiplyByPOT for int16:
+// a rounding right shift (q8RoundingDivideByPOT16) for a negative exponent, a saturating left
+// shift (q8SaturatingLeftShift16, the same clamp as gemmlowp's threshold test) for a positive one.
 func q16SaturatingRoundingMultiplyByPOT(x int16, exponent int) int16 {
-	switch {
-	case exponent == 0:
-		return x
-	case exponent < 0:
-		return q16RoundingDivideByPOT(x, -exponent)
+	if exponent < 0 {
+		return q8RoundingDivideByPOT16(x, -exponent)
 	}
-	threshold := int16((int32(1) << (15 - exponent)) - 1)
-	if x > threshold {
-		return math.MaxInt16
-	}
-	if x < -threshold {
-		return math.MinInt16
-	}
-	return x << exponent
+	return q8SaturatingLeftShift16(x, exponent)
 }
 
 // q16Rescale changes the number of integer bits of a 16-bit fixed-point raw value.
@@ -120,12 +83,12 @@ func q16ExpQuarter(a int16) int16 {
 	constantTerm := q16Const(1895147668) // exp(−1/8)
 	oneThird := q16Const(715827883)
 	x := a + q16Const(1<<28) // a + 1/8
-	x2 := q16SaturatingRoundingDoublingHighMul(x, x)
-	x3 := q16SaturatingRoundingDoublingHighMul(x2, x)
-	x4 := q16SaturatingRoundingDoublingHighMul(x2, x2)
+	x2 := q8SaturatingRoundingDoublingHighMul16(x, x)
+	x3 := q8SaturatingRoundingDoublingHighMul16(x2, x)
+	x4 := q8SaturatingRoundingDoublingHighMul16(x2, x2)
 	x4Over4 := q16SaturatingRoundingMultiplyByPOT(x4, -2)
-	poly := q16SaturatingRoundingMultiplyByPOT(q16SaturatingRoundingDoublingHighMul(x4Over4+x3, oneThird)+x2, -1)
-	return constantTerm + q16SaturatingRoundingDoublingHighMul(constantTerm, x+poly)
+	poly := q16SaturatingRoundingMultiplyByPOT(q8SaturatingRoundingDoublingHighMul16(x4Over4+x3, oneThird)+x2, -1)
+	return constantTerm + q8SaturatingRoundingDoublingHighMul16(constantTerm, x+poly)
 }
 
 // q16ExpOnNegativeValues is gemmlowp's exp_on_negative_values on int16: exp(a) for a ≤ 0 with
@@ -139,7 +102,7 @@ func q16ExpOnNegativeValues(a int16, intBits int) int16 {
 	remainder := aModQuarterMinusQuarter - a
 	for _, b := range q8ExpBarrel {
 		if intBits > b.exponent && remainder&(int16(1)<<(frac+b.exponent)) != 0 {
-			result = q16SaturatingRoundingDoublingHighMul(result, q16Const(b.multiplier))
+			result = q8SaturatingRoundingDoublingHighMul16(result, q16Const(b.multiplier))
 		}
 	}
 	if intBits > 5 && a < q16Const(-(int32(1)<<(36-intBits))) { // below −32
@@ -158,11 +121,11 @@ func q16NewtonReciprocal(a int16) int16 {
 	cNeg32Over17 := q16Const(-1010580540)
 	const one2 = 1 << 13 // 1 in Q2.13
 	halfDenominator := q16RoundingHalfSum(a, math.MaxInt16)
-	x := c48Over17 + q16SaturatingRoundingDoublingHighMul(halfDenominator, cNeg32Over17)
+	x := c48Over17 + q8SaturatingRoundingDoublingHighMul16(halfDenominator, cNeg32Over17)
 	for i := 0; i < 3; i++ {
-		halfDenominatorTimesX := q16SaturatingRoundingDoublingHighMul(halfDenominator, x)
+		halfDenominatorTimesX := q8SaturatingRoundingDoublingHighMul16(halfDenominator, x)
 		oneMinus := one2 - halfDenominatorTimesX
-		x = x + q16Rescale(q16SaturatingRoundingDoublingHighMul(x, oneMinus), 4, 2)
+		x = x + q16Rescale(q8SaturatingRoundingDoublingHighMul16(x, oneMinus), 4, 2)
 	}
 	return x
 }

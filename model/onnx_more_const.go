@@ -218,22 +218,15 @@ func (imp *onnxImporter) moreFoldSlice(n *onnxpb.NodeProto, ins []*onnxConst) (*
 		}
 	}
 	probe := &Node{Name: "constant", Op: OpSlice, Attrs: Attrs{Starts: ints[0], Ends: ints[1], Axes: ints[2], Steps: ints[3]}}
-	res, err := sliceResolve(probe, c.Dims)
+	w, err := ResolveSlice(probe, c.Dims)
 	if err != nil {
 		return nil, err
 	}
-	st := shapeStrides(c.Dims)
-	dims, steps := make([]int, len(res)), make([]int, len(res))
-	base := 0
-	for i, r := range res {
-		dims[i], steps[i] = r.count, r.step*st[i]
-		base += r.start * st[i]
-	}
-	src := moreOffsets(dims, steps)
+	src := moreOffsets(w.Counts, w.Strides)
 	for i := range src {
-		src[i] += base
+		src[i] += w.First
 	}
-	return morePick(c, dims, src), nil
+	return morePick(c, w.Counts, src), nil
 }
 
 // moreFoldSqueeze changes a constant's shape by Squeeze or Unsqueeze; the data is unchanged.

@@ -933,13 +933,8 @@ func (imp *onnxImporter) moreTransposeConst(n *onnxpb.NodeProto) error {
 	if err != nil {
 		return fmt.Errorf("constant %q: %w", n.GetInput()[0], err)
 	}
-	st := shapeStrides(c.Dims)
-	pst := make([]int, r)
-	for i, v := range p {
-		pst[i] = st[v]
-	}
 	t := &onnxConst{Dims: dims}
-	src := moreOffsets(dims, pst)
+	src := moreOffsets(dims, TransposeStrides(c.Dims, p))
 	if c.isFloat() {
 		t.F = make([]float32, len(src))
 		for i, o := range src {

@@ -65,24 +65,6 @@ func elemBroadcastShape(a, b []int) ([]int, bool) {
 	return out, true
 }
 
-// elemStrides returns, for an operand of shape in broadcast to out, the element stride of each
-// output axis within one sample of the operand (0 where the operand is broadcast).
-func elemStrides(in, out []int) []int {
-	st := make([]int, len(out))
-	s := 1
-	for i := len(out) - 1; i >= 0; i-- {
-		j := i - (len(out) - len(in))
-		if j < 0 {
-			continue
-		}
-		if in[j] != 1 {
-			st[i] = s
-		}
-		s *= in[j]
-	}
-	return st
-}
-
 // runBroadcast computes y = f(x0, x1) for every sample, broadcasting per-sample shapes.
 func runBroadcast(a RunArgs, f func(a, b float32) float32) {
 	out := a.Out
@@ -109,7 +91,8 @@ func runBroadcast(a RunArgs, f func(a, b float32) float32) {
 		})
 		return
 	}
-	st0, st1 := elemStrides(a.InShape[0], out), elemStrides(a.InShape[1], out)
+	st0, _ := BroadcastStrides(a.InShape[0], out) // inferBroadcast has checked both shapes
+	st1, _ := BroadcastStrides(a.InShape[1], out)
 	r := len(out)
 	parallelFor(a.Batch, 1, len(y), func(lo, hi int) {
 		idx := make([]int, r)

@@ -22,17 +22,6 @@ func shapeOnActivation(run func(n *Node, a RunArgs) error) func(n *Node, a RunAr
 	}
 }
 
-// shapeStrides returns the row-major element strides of shape.
-func shapeStrides(shape []int) []int {
-	st := make([]int, len(shape))
-	s := 1
-	for i := len(shape) - 1; i >= 0; i-- {
-		st[i] = s
-		s *= shape[i]
-	}
-	return st
-}
-
 // shapeGather fills dst, laid out row-major with shape out, from src: the element at output
 // index (i0, i1, ...) is src[base + Σ i_k·st[k]].
 func shapeGather(dst, src []float32, base int, out, st []int) {
@@ -100,14 +89,7 @@ func inferConcat(n *Node, ins [][]int) ([]int, error) {
 
 func runConcat(n *Node, a RunArgs) error {
 	ax := n.Attrs.Axis
-	outer := 1
-	for _, d := range a.Out[:ax] {
-		outer *= d
-	}
-	inner := 1
-	for _, d := range a.Out[ax+1:] {
-		inner *= d
-	}
+	outer, inner := AxisSplit(a.Out, ax)
 	per := len(a.Y.Data) / a.Batch
 	chunk := make([]int, len(a.Ins)) // elements each input contributes per outer index
 	size := make([]int, len(a.Ins))  // elements per sample of each input (0 for constants)
@@ -152,7 +134,7 @@ func runPad(n *Node, a RunArgs) error {
 	r := len(in)
 	nIn, _ := NumElements(in)
 	per := len(a.Y.Data) / a.Batch
-	ost := shapeStrides(out)
+	ost := RowMajorStrides(out)
 	shapeForSamples(a, func(s int) {
 		src, dst := a.Ins[0].Data[s*nIn:(s+1)*nIn], a.Y.Data[s*per:(s+1)*per]
 		for i := range dst {
@@ -170,28 +152,40 @@ func runPad(n *Node, a RunArgs) error {
 		lo, hi := max(0, -p[r-1]), min(last, out[r-1]-p[r-1]) // input range that lands in the output
 		idx := make([]int, r)
 		for off := 0; off < nIn; off += last {
-			o, inside := 0, true
-			for ax := 0; ax < r-1; ax++ {
-				j := idx[ax] + p[ax]
-				if j < 0 || j >= out[ax] {
-					inside = false
-					break
-				}
-				o += j * ost[ax]
-			}
-			if inside && lo < hi {
+			if o, inside := shapePadOffset(idx[:r-1], p, out, ost); inside && lo < hi {
 				copy(dst[o+lo+p[r-1]:o+hi+p[r-1]], src[off+lo:off+hi])
 			}
-			for ax := r - 2; ax >= 0; ax-- {
-				idx[ax]++
-				if idx[ax] < in[ax] {
-					break
-				}
-				idx[ax] = 0
-			}
+			shapeNextIndex(idx[:r-1], in)
 		}
 	})
 	return nil
+}
+
+// shapePadOffset returns the output element offset (strides ost) of the input index idx moved
+// by the begin pads p, and whether it lies inside the output shape out; only the first len(idx)
+// axes are read, so a row start is placed by passing the index without its last axis.
+func shapePadOffset(idx, p, out, ost []int) (int, bool) {
+	o := 0
+	for ax, i := range idx {
+		j := i + p[ax]
+		if j < 0 || j >= out[ax] {
+			return 0, false
+		}
+		o += j * ost[ax]
+	}
+	return o, true
+}
+
+// shapeNextIndex advances the row-major index idx over the first len(idx) axes of shape by one,
+// wrapping to all zeros after the last.
+func shapeNextIndex(idx, shape []int) {
+	for ax := len(idx) - 1; ax >= 0; ax-- {
+		idx[ax]++
+		if idx[ax] < shape[ax] {
+			return
+		}
+		idx[ax] = 0
+	}
 }
 
 func inferTranspose(n *Node, ins [][]int) ([]int, error) {
@@ -212,12 +206,7 @@ func inferTranspose(n *Node, ins [][]int) ([]int, error) {
 }
 
 func runTranspose(n *Node, a RunArgs) error {
-	in, perm := a.InShape[0], n.Attrs.Perm
-	ist := shapeStrides(in)
-	st := make([]int, len(perm))
-	for i, p := range perm {
-		st[i] = ist[p]
-	}
+	st := TransposeStrides(a.InShape[0], n.Attrs.Perm)
 	per := len(a.Y.Data) / a.Batch
 	shapeForSamples(a, func(s int) {
 		shapeGather(a.Y.Data[s*per:(s+1)*per], a.Ins[0].Data, s*per, a.Out, st)
@@ -243,13 +232,7 @@ func inferGather(n *Node, ins [][]int) ([]int, error) {
 // runGather copies the slices at Attrs.Indices (negative ones count from the end) along Axis.
 func runGather(n *Node, a RunArgs) error {
 	in, ax := a.InShape[0], n.Attrs.Axis
-	outer, inner := 1, 1
-	for _, d := range in[:ax] {
-		outer *= d
-	}
-	for _, d := range in[ax+1:] {
-		inner *= d
-	}
+	outer, inner := AxisSplit(in, ax)
 	nIn := outer * in[ax] * inner
 	per := len(a.Y.Data) / a.Batch
 	shapeForSamples(a, func(s int) {
@@ -268,94 +251,24 @@ func runGather(n *Node, a RunArgs) error {
 	return nil
 }
 
-// sliceAxis is the resolved slice of one axis: the first index, the step and the count.
-type sliceAxis struct{ start, step, count int }
-
-// sliceResolve applies ONNX Slice semantics (negative indices count from the end, out-of-range
-// ones are clamped) and returns the slice of every per-sample axis of x.
-func sliceResolve(n *Node, x []int) ([]sliceAxis, error) {
-	a := n.Attrs
-	axes := a.Axes
-	if axes == nil {
-		axes = make([]int, len(a.Starts))
-		for i := range axes {
-			axes[i] = i
-		}
-	}
-	if len(a.Ends) != len(a.Starts) || len(axes) != len(a.Starts) || (a.Steps != nil && len(a.Steps) != len(a.Starts)) {
-		return nil, errNode(n, "starts %v, ends %v, axes %v and steps %v differ in length", a.Starts, a.Ends, a.Axes, a.Steps)
-	}
-	res := make([]sliceAxis, len(x))
-	for i, d := range x {
-		res[i] = sliceAxis{0, 1, d}
-	}
-	seen := make([]bool, len(x))
-	for k, ax := range axes {
-		if ax < 0 || ax >= len(x) || seen[ax] {
-			return nil, errNode(n, "axes %v: axis %d is repeated or outside the per-sample rank %d", axes, ax, len(x))
-		}
-		seen[ax] = true
-		step := 1
-		if a.Steps != nil {
-			step = a.Steps[k]
-		}
-		if step == 0 {
-			return nil, errNode(n, "step of axis %d is 0", ax)
-		}
-		d := x[ax]
-		start, end := a.Starts[k], a.Ends[k]
-		if start < 0 {
-			start += d
-		}
-		if end < 0 {
-			end += d
-		}
-		var count int
-		if step > 0 {
-			start, end = min(max(start, 0), d), min(max(end, 0), d)
-			if end > start {
-				count = (end - start + step - 1) / step
-			}
-		} else {
-			start, end = min(max(start, 0), d-1), min(max(end, -1), d-1)
-			if start > end {
-				count = (start - end - step - 1) / -step
-			}
-		}
-		res[ax] = sliceAxis{start, step, count}
-	}
-	return res, nil
-}
-
 func inferSlice(n *Node, ins [][]int) ([]int, error) {
-	res, err := sliceResolve(n, ins[0])
+	w, err := ResolveSlice(n, ins[0])
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int, len(res))
-	for i, r := range res {
-		out[i] = r.count
-	}
-	return out, nil
+	return w.Counts, nil
 }
 
 func runSlice(n *Node, a RunArgs) error {
 	in := a.InShape[0]
-	res, err := sliceResolve(n, in)
+	w, err := ResolveSlice(n, in)
 	if err != nil {
 		return err
-	}
-	ist := shapeStrides(in)
-	st := make([]int, len(in))
-	base := 0
-	for i, r := range res {
-		st[i] = r.step * ist[i]
-		base += r.start * ist[i]
 	}
 	nIn, _ := NumElements(in)
 	per := len(a.Y.Data) / a.Batch
 	shapeForSamples(a, func(s int) {
-		shapeGather(a.Y.Data[s*per:(s+1)*per], a.Ins[0].Data, s*nIn+base, a.Out, st)
+		shapeGather(a.Y.Data[s*per:(s+1)*per], a.Ins[0].Data, s*nIn+w.First, a.Out, w.Strides)
 	})
 	return nil
 }

@@ -119,7 +119,8 @@ func trainBroadcastBackward(partials func(a, b float64) (float64, float64)) trai
 				acc[k] = make([]float64, len(ba.ins[k].Data))
 			}
 		}
-		st0, st1 := elemStrides(ba.inShapes[0], out), elemStrides(ba.inShapes[1], out)
+		st0, _ := BroadcastStrides(ba.inShapes[0], out) // the forward pass has checked both shapes
+		st1, _ := BroadcastStrides(ba.inShapes[1], out)
 		x0, x1, dy := ba.ins[0].Data, ba.ins[1].Data, ba.dy.Data
 		r := len(out)
 		parallelFor(ba.batch, 1, 4*len(dy), func(lo, hi int) {

@@ -48,13 +48,7 @@ func (a trainBackArgs) trainSampleGrad(s int) []float32 {
 // trainConcatBackward hands every activation input its slice of dy along the axis.
 func trainConcatBackward(a trainBackArgs) ([]*Tensor, *LayerGrad, error) {
 	ax := a.n.Attrs.Axis
-	outer, inner := 1, 1
-	for _, d := range a.outShape[:ax] {
-		outer *= d
-	}
-	for _, d := range a.outShape[ax+1:] {
-		inner *= d
-	}
+	outer, inner := AxisSplit(a.outShape, ax)
 	per := len(a.dy.Data) / a.batch
 	dxs := make([]*Tensor, len(a.ins))
 	chunk := make([]int, len(a.ins))
@@ -95,28 +89,13 @@ func trainPadBackward(a trainBackArgs, dx []float32, s int) error {
 		dx[0] = g[0]
 		return nil
 	}
-	ost := shapeStrides(out)
+	ost := RowMajorStrides(out)
 	idx := make([]int, r)
 	for i := range dx {
-		o, inside := 0, true
-		for ax := 0; ax < r; ax++ {
-			j := idx[ax] + p[ax]
-			if j < 0 || j >= out[ax] {
-				inside = false
-				break
-			}
-			o += j * ost[ax]
-		}
-		if inside {
+		if o, inside := shapePadOffset(idx, p, out, ost); inside {
 			dx[i] = g[o]
 		}
-		for ax := r - 1; ax >= 0; ax-- {
-			idx[ax]++
-			if idx[ax] < in[ax] {
-				break
-			}
-			idx[ax] = 0
-		}
+		shapeNextIndex(idx, in)
 	}
 	return nil
 }
@@ -124,7 +103,7 @@ func trainPadBackward(a trainBackArgs, dx []float32, s int) error {
 // trainTransposeBackward transposes dy back: input axis perm[k] is output axis k.
 func trainTransposeBackward(a trainBackArgs, dx []float32, s int) error {
 	perm := a.n.Attrs.Perm
-	ost := shapeStrides(a.outShape)
+	ost := RowMajorStrides(a.outShape)
 	st := make([]int, len(perm))
 	for k, p := range perm {
 		st[p] = ost[k]
@@ -136,13 +115,7 @@ func trainTransposeBackward(a trainBackArgs, dx []float32, s int) error {
 // trainGatherBackward adds each gathered slice's gradient to the slice it was taken from.
 func trainGatherBackward(a trainBackArgs, dx []float32, s int) error {
 	in, ax := a.inShapes[0], a.n.Attrs.Axis
-	outer, inner := 1, 1
-	for _, d := range in[:ax] {
-		outer *= d
-	}
-	for _, d := range in[ax+1:] {
-		inner *= d
-	}
+	outer, inner := AxisSplit(in, ax)
 	g := a.trainSampleGrad(s)
 	o := 0
 	for q := 0; q < outer; q++ {
@@ -164,7 +137,7 @@ func trainGatherBackward(a trainBackArgs, dx []float32, s int) error {
 // from (distinct positions, since no step is 0).
 func trainSliceBackward(a trainBackArgs, dx []float32, s int) error {
 	in := a.inShapes[0]
-	res, err := sliceResolve(a.n, in)
+	w, err := ResolveSlice(a.n, in)
 	if err != nil {
 		return err
 	}
@@ -172,13 +145,7 @@ func trainSliceBackward(a trainBackArgs, dx []float32, s int) error {
 	if len(g) == 0 {
 		return nil
 	}
-	ist := shapeStrides(in)
-	st := make([]int, len(in))
-	off := 0
-	for i, r := range res {
-		st[i] = r.step * ist[i]
-		off += r.start * ist[i]
-	}
+	st, off := w.Strides, w.First
 	out := a.outShape
 	idx := make([]int, len(out))
 	for i, v := range g {
