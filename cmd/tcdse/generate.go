@@ -71,6 +71,55 @@ type frontPoint struct {
 	Rates map[string]float64 `json:"rates"`
 }
 
+// candidateSource says where a command's model comes from: a model file, optionally pruned
+// with the rates of a design point of a sweep (--point OUT/points/LABEL, or --front with
+// --label). generate and export share it.
+type candidateSource struct {
+	model, point, front, label string
+}
+
+// newCandidateSource checks the combination of --point, --front and --label.
+func newCandidateSource(modelPath, point, front, label string) (*candidateSource, error) {
+	switch {
+	case point != "" && (front != "" || label != ""):
+		return nil, fmt.Errorf("give either --point or --front with --label, not both")
+	case point != "":
+		label = filepath.Base(filepath.Clean(point))
+		front = filepath.Join(point, "..", "..", "front.json")
+	case (front == "") != (label == ""):
+		return nil, fmt.Errorf("--front and --label go together")
+	}
+	return &candidateSource{model: modelPath, point: point, front: front, label: label}, nil
+}
+
+// load reads the model and prunes it with the point's rates. With --point, a model that
+// differs from the one the point's manifest names is reported on stderr, prefixed with verb:
+// the model hash covers the IR encoding, which changes between tcdse versions, so a mismatch
+// is worth a warning, not a refusal.
+func (s *candidateSource) load(cmd *cobra.Command, verb string) (*model.Graph, error) {
+	g, err := model.LoadFile(s.model)
+	if err != nil {
+		return nil, err
+	}
+	if s.front != "" {
+		rates, err := pointRates(s.front, s.label)
+		if err != nil {
+			return nil, err
+		}
+		if len(rates) > 0 {
+			if g, err = explore.Prune(g, explore.Rates(rates)); err != nil {
+				return nil, fmt.Errorf("point %s: %w", s.label, err)
+			}
+		}
+	}
+	if s.point != "" {
+		if err := checkPointManifest(s.point, g); err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %v\n", verb, err)
+		}
+	}
+	return g, nil
+}
+
 // pointRates finds a label's pruning rates in a front.json.
 func pointRates(path, label string) (map[string]float64, error) {
 	data, err := os.ReadFile(path)
@@ -101,40 +150,16 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	if f.vectors < 1 {
 		return fmt.Errorf("generate: --vectors %d must be at least 1", f.vectors)
 	}
-	front, label := f.front, f.label
-	switch {
-	case f.point != "" && (front != "" || label != ""):
-		return fmt.Errorf("generate: give either --point or --front with --label, not both")
-	case f.point != "":
-		label = filepath.Base(filepath.Clean(f.point))
-		front = filepath.Join(f.point, "..", "..", "front.json")
-	case (front == "") != (label == ""):
-		return fmt.Errorf("generate: --front and --label go together")
+	src, err := newCandidateSource(modelPath, f.point, f.front, f.label)
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
 	}
 	if entries, err := os.ReadDir(f.out); err == nil && len(entries) > 0 && !f.force {
 		return fmt.Errorf("generate: %s exists and is not empty; pass --force to overwrite the generated files in it", f.out)
 	}
-	g, err := model.LoadFile(modelPath)
+	g, err := src.load(cmd, "generate")
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
-	}
-	if front != "" {
-		rates, err := pointRates(front, label)
-		if err != nil {
-			return fmt.Errorf("generate: %w", err)
-		}
-		if len(rates) > 0 {
-			if g, err = explore.Prune(g, explore.Rates(rates)); err != nil {
-				return fmt.Errorf("generate: point %s: %w", label, err)
-			}
-		}
-	}
-	if f.point != "" {
-		// The model hash covers the IR encoding, which changes between tcdse versions, so a
-		// mismatch is worth a warning, not a refusal.
-		if err := checkPointManifest(f.point, g); err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: %v\n", err)
-		}
 	}
 	t, err := tc3xx.Lookup(f.target)
 	if err != nil {

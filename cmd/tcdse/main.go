@@ -55,5 +55,6 @@ func newRoot() *cobra.Command {
 	)
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newValidateCmd(g))
+	root.AddCommand(newExportCmd(g))
 	return root
 }
