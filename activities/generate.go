@@ -52,6 +52,9 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 	if err := out.WriteDir(dir, true); err != nil {
 		return GenerateResult{}, err
 	}
+	if err := writePointModel(dir, g); err != nil {
+		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
+	}
 	files := make(map[string][]byte, len(out.Files))
 	for _, f := range out.Files {
 		files[f.Name] = f.Data

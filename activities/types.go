@@ -102,7 +102,7 @@ func (e Evaluation) Point() pareto.Point {
 	return pareto.Point{
 		ID: e.CandidateID, Label: e.Label, Quality: e.Quality, Cycles: e.Cycles,
 		ROMBytes: e.ROMBytes, RAMBytes: e.RAMBytes, Fits: e.Fits, Reason: e.Reason,
-		Sparsity: e.Sparsity, Rates: e.Rates, WeightBytes: e.WeightBytes, ArenaBytes: e.ArenaBytes,
+		Sparsity: e.Sparsity, Rates: e.Rates, Derived: e.Model != nil, WeightBytes: e.WeightBytes, ArenaBytes: e.ArenaBytes,
 	}
 }
 

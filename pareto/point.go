@@ -19,7 +19,11 @@ type Point struct {
 	// Sparsity is the fraction of zero weights over all prunable layers.
 	Sparsity float64            `json:"sparsity"`
 	Rates    map[string]float64 `json:"rates,omitempty"`
-	Extra    map[string]any     `json:"extra,omitempty"`
+	// Derived says that the candidate's model is not the base model pruned at Rates alone: it
+	// was fine-tuned, structured-pruned, quantized or built on an earlier step's model. Only
+	// its kept model (a sweep writes it next to the point's generated code) reproduces it.
+	Derived bool           `json:"derived,omitempty"`
+	Extra   map[string]any `json:"extra,omitempty"`
 	// WeightBytes and ArenaBytes are the generated code's weights and activation arena; their
 	// sum is the footprint (see footprint.go). Zero when unknown.
 	WeightBytes int64 `json:"weight_bytes,omitempty"`

@@ -2,10 +2,14 @@ package workflows_test
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/model"
 )
 
 // TestSweepStructured runs LeNet with structured GWP: the probes and steps cut channels, so the
@@ -37,9 +41,28 @@ func TestSweepStructured(t *testing.T) {
 	if len(res.Code) == 0 {
 		t.Error("no code generated")
 	}
+	derived := map[string]bool{}
+	for _, p := range res.Report.Points {
+		derived[p.Label] = p.Derived
+	}
 	for _, gen := range res.Code {
 		if gen.WeightBytes <= 0 || gen.WeightBytes >= 4*44426 {
 			t.Errorf("point %s: %d weight bytes", gen.Label, gen.WeightBytes)
+		}
+		// The point's own model ships with its code, so generate and export rebuild it.
+		g, err := model.LoadFile(filepath.Join(gen.Dir, activities.PointModelFile))
+		if err != nil {
+			t.Errorf("point %s: %v", gen.Label, err)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(gen.Dir, activities.PointONNXFile)); err != nil {
+			t.Errorf("point %s (float): no ONNX file: %v", gen.Label, err)
+		}
+		if gen.Label != "dense" && !derived[gen.Label] {
+			t.Errorf("structured point %s is not marked derived in the report", gen.Label)
+		}
+		if n := g.Node("Gemm_8"); gen.Label != "dense" && n != nil && n.Weight.Shape[0] == 120 && strings.HasPrefix(gen.Label, "gwp-") {
+			t.Errorf("point %s: kept model has Gemm_8 unpruned (120 rows)", gen.Label)
 		}
 	}
 }

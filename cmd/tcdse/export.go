@@ -23,19 +23,19 @@ type exportFlags struct {
 func newExportCmd(_ *globalFlags) *cobra.Command {
 	f := &exportFlags{}
 	cmd := &cobra.Command{
-		Use:   "export MODEL --out FILE.onnx [--point OUT/points/LABEL | --front FRONT.json --label LABEL] [--force]",
+		Use:   "export [MODEL] --out FILE.onnx [--point OUT/points/LABEL | --front FRONT.json --label LABEL] [--force]",
 		Short: "Export a model or a design point of a sweep to ONNX",
 		Long: fmt.Sprintf(`export writes MODEL (any file the model package loads: ONNX, TFLite, or the tcdse IR,
 such as a fine-tuned or structured-pruned candidate) as an ONNX model (opset %d) that
 PyTorch, ONNX Runtime and the other ONNX tools read. With --point (a directory
-OUT/points/LABEL a sweep wrote) or --front and --label, the model is first pruned with that
-point's per-layer rates from front.json, as generate does. Pruned weights are written as
+OUT/points/LABEL a sweep wrote) the point's own model in it is exported and MODEL may be left
+out; with --front and --label, MODEL is pruned with that point's rates, as generate does. Pruned weights are written as
 zeros, so the masks survive. The written file is imported again and run on a seeded random
 input; a difference from the model is reported as a warning. int8 models are refused with
 an error naming their int8 nodes. An existing FILE is refused unless --force.`, model.ONNXExportOpset),
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExport(cmd, args[0], f)
+			return runExport(cmd, firstArg(args), f)
 		},
 	}
 	fl := cmd.Flags()

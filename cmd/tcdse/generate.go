@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
@@ -31,18 +32,21 @@ type generateFlags struct {
 func newGenerateCmd(_ *globalFlags) *cobra.Command {
 	f := &generateFlags{}
 	cmd := &cobra.Command{
-		Use:   "generate MODEL --out DIR [--point OUT/points/LABEL | --front FRONT.json --label LABEL]",
+		Use:   "generate [MODEL] --out DIR [--point OUT/points/LABEL | --front FRONT.json --label LABEL]",
 		Short: "Generate the C library and test harness of a model or of a design point of a sweep",
 		Long: `generate writes the C inference library, weights, harness, Makefile and manifest for
-MODEL (any file the model package loads: ONNX, or the tcdse IR). With --point (a directory
-OUT/points/LABEL a sweep wrote) or --front and --label, the model is first pruned with that
-point's per-layer rates from front.json, and the result is compared with the point's
-manifest (a different model hash is reported as a warning). The harness compares the C with the Go interpreter on --vectors
+MODEL (any file the model package loads: ONNX, TFLite, or the tcdse IR). With --point (a
+directory OUT/points/LABEL a sweep wrote), the point's own model in it (model.tcdse: exactly
+what was scored, fine-tuned, structured or quantized) is used and MODEL may be left out. With
+--front and --label, or a --point without model.tcdse, MODEL is pruned with that point's
+per-layer rates from front.json (refused for derived points, which rates alone do not
+rebuild), and the result is compared with the point's manifest (a different model hash is
+reported as a warning). The harness compares the C with the Go interpreter on --vectors
 seeded random inputs. --target chooses the default weight and arena memories from the
 target's cheapest fitting placement. An existing non-empty DIR is refused unless --force.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGenerate(cmd, args[0], f)
+			return runGenerate(cmd, firstArg(args), f)
 		},
 	}
 	fl := cmd.Flags()
@@ -67,8 +71,9 @@ type frontFile struct {
 }
 
 type frontPoint struct {
-	Label string             `json:"label"`
-	Rates map[string]float64 `json:"rates"`
+	Label   string             `json:"label"`
+	Rates   map[string]float64 `json:"rates"`
+	Derived bool               `json:"derived"`
 }
 
 // candidateSource says where a command's model comes from: a model file, optionally pruned
@@ -92,22 +97,44 @@ func newCandidateSource(modelPath, point, front, label string) (*candidateSource
 	return &candidateSource{model: modelPath, point: point, front: front, label: label}, nil
 }
 
-// load reads the model and prunes it with the point's rates. With --point, a model that
-// differs from the one the point's manifest names is reported on stderr, prefixed with verb:
-// the model hash covers the IR encoding, which changes between tcdse versions, so a mismatch
-// is worth a warning, not a refusal.
+// load returns the candidate's model. A --point directory holding the point's own model
+// (activities.PointModelFile, written by the sweep next to the generated code) gives exactly
+// that model, fine-tuned, structured or quantized as it was scored; MODEL is then not needed.
+// Otherwise MODEL is read and pruned with the point's rates from front.json, which rebuilds
+// only points that are the base model pruned at their rates: a derived point is refused. With
+// --point, a model that differs from the one the point's manifest names is reported on
+// stderr, prefixed with verb: the model hash covers the IR encoding, which changes between
+// tcdse versions, so a mismatch is worth a warning, not a refusal.
 func (s *candidateSource) load(cmd *cobra.Command, verb string) (*model.Graph, error) {
+	if s.point != "" {
+		own := filepath.Join(s.point, activities.PointModelFile)
+		if _, err := os.Stat(own); err == nil {
+			if s.model != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: using the point's own model %s, not %s\n", verb, own, s.model)
+			}
+			return model.LoadFile(own)
+		}
+	}
+	if s.model == "" {
+		if s.point != "" {
+			return nil, fmt.Errorf("%s holds no %s (only points the sweep generated code for do); give MODEL to prune it with the point's rates", s.point, activities.PointModelFile)
+		}
+		return nil, fmt.Errorf("give MODEL, or --point with a point directory a sweep wrote")
+	}
 	g, err := model.LoadFile(s.model)
 	if err != nil {
 		return nil, err
 	}
 	if s.front != "" {
-		rates, err := pointRates(s.front, s.label)
+		p, err := frontPointOf(s.front, s.label)
 		if err != nil {
 			return nil, err
 		}
-		if len(rates) > 0 {
-			if g, err = explore.Prune(g, explore.Rates(rates)); err != nil {
+		if p.Derived {
+			return nil, fmt.Errorf("point %s was fine-tuned, structured-pruned, quantized or built on an earlier step's model, so its rates alone do not rebuild it; use --point OUT/points/LABEL of a point the sweep generated code for (it holds %s)", s.label, activities.PointModelFile)
+		}
+		if len(p.Rates) > 0 {
+			if g, err = explore.Prune(g, explore.Rates(p.Rates)); err != nil {
 				return nil, fmt.Errorf("point %s: %w", s.label, err)
 			}
 		}
@@ -120,27 +147,27 @@ func (s *candidateSource) load(cmd *cobra.Command, verb string) (*model.Graph, e
 	return g, nil
 }
 
-// pointRates finds a label's pruning rates in a front.json.
-func pointRates(path, label string) (map[string]float64, error) {
+// frontPointOf finds a label's point in a front.json.
+func frontPointOf(path, label string) (frontPoint, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return frontPoint{}, err
 	}
 	var ff frontFile
 	if err := json.Unmarshal(data, &ff); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return frontPoint{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if ff.Baseline != nil && ff.Baseline.Label == label {
-		return ff.Baseline.Rates, nil
+		return *ff.Baseline, nil
 	}
 	var labels []string
 	for _, p := range ff.Points {
 		if p.Label == label {
-			return p.Rates, nil
+			return p, nil
 		}
 		labels = append(labels, p.Label)
 	}
-	return nil, fmt.Errorf("%s has no point labelled %q (labels: %v)", path, label, labels)
+	return frontPoint{}, fmt.Errorf("%s has no point labelled %q (labels: %v)", path, label, labels)
 }
 
 func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
@@ -195,6 +222,14 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d files; arena %d B, weights %d B (%s, in %s), code about %d B, %d MACs (%d effective)\n",
 		f.out, len(out.Files), p.ArenaBytes, p.WeightBytes, f.format, opts.WeightsMemory, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs)
 	return nil
+}
+
+// firstArg returns args[0], or "" when there is none.
+func firstArg(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 // memoriesOf maps a tc3xx placement to codegen's memory names.

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/codegen"
+	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/model"
 )
 
 const exampleLeNet = "../../testdata/examples/lenet/fyh620_lenet.onnx"
@@ -111,5 +114,66 @@ func TestGeneratePoint(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "generate", exampleLeNet, "--front", filepath.Join(sweep, "front.json"), "--label", "nope", "--out", t.TempDir()+"/x"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("unknown label: %v", err)
+	}
+}
+
+// TestGeneratePointOwnModel: a point directory holding the point's own model (as a sweep writes
+// it) is generated from that model without MODEL, and a derived point in front.json is refused
+// when only its rates could rebuild it.
+func TestGeneratePointOwnModel(t *testing.T) {
+	if _, err := os.Stat(exampleLeNet); err != nil {
+		t.Skipf("example model: %v", err)
+	}
+	base, err := model.LoadFile(exampleLeNet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := explore.PruneStructured(base, map[string]float64{"Gemm_8": 0.5}, "l2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep := t.TempDir()
+	front := `{"target":"tc387:cpu2","baseline":{"label":"dense"},"points":[{"label":"s","rates":{"Gemm_8":0.5},"derived":true}]}`
+	if err := os.WriteFile(filepath.Join(sweep, "front.json"), []byte(front), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	point := filepath.Join(sweep, "points", "s")
+	if err := os.MkdirAll(point, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var ir bytes.Buffer
+	if err := small.Encode(&ir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(point, activities.PointModelFile), ir.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "gen")
+	if _, stderr, err := runCLI(t, "generate", "--point", point, "--out", dir, "--vectors", "1"); err != nil {
+		t.Fatalf("generate --point without MODEL: %v\n%s", err, stderr)
+	}
+	var m codegen.Manifest
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := small.Node("Gemm_8").Weight.Shape[0]
+	for _, l := range m.Plan.Layers {
+		if l.Node == "Gemm_8" && l.Rows != want {
+			t.Errorf("Gemm_8 generated with %d rows, the point's structured model has %d", l.Rows, want)
+		}
+	}
+	_, _, err = runCLI(t, "generate", exampleLeNet, "--front", filepath.Join(sweep, "front.json"), "--label", "s", "--out", t.TempDir()+"/x")
+	if err == nil || !strings.Contains(err.Error(), "rates alone do not rebuild it") {
+		t.Errorf("derived point rebuilt from its rates: err = %v", err)
+	}
+	if err := os.Remove(filepath.Join(point, activities.PointModelFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "generate", "--point", point, "--out", t.TempDir()+"/y"); err == nil || !strings.Contains(err.Error(), "give MODEL") {
+		t.Errorf("--point without its model and without MODEL: err = %v", err)
 	}
 }
