@@ -43,6 +43,9 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err != nil {
 		return ImportResult{}, badInput("BadSpec", fmt.Errorf("target: %w", err))
 	}
+	if _, err := codegen.PlanGraph(g, codegen.Options{Format: spec.Generate.Format}); err != nil && spec.Generate.Format != "" {
+		return ImportResult{}, badInput("BadSpec", fmt.Errorf("generate.format: %w", err))
+	}
 	var costModel *tc3xx.CostModel
 	if spec.CostModel != "" {
 		m, err := tc3xx.LoadCostModel(spec.Resolve(spec.CostModel))
@@ -95,6 +98,7 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
+		Format: spec.Generate.Format,
 	})
 	if err != nil {
 		return res, err
@@ -126,6 +130,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	}
 	opts.FineTune = in.FineTune.identity()
 	opts.Pruning = in.Pruning
+	opts.Format = in.Format
 	opts.Quantize = in.Quantize
 	if in.Quantize != nil && in.Calibration != nil {
 		opts.Calibration = in.Calibration.Key
@@ -181,7 +186,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if err != nil {
 		return Evaluation{}, badInput("BadData", err)
 	}
-	plan, err := codegen.PlanGraph(g, codegen.Options{})
+	plan, err := codegen.PlanGraph(g, codegen.Options{Format: in.Format})
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
@@ -233,6 +238,8 @@ type evalOptions struct {
 	CostModel string `json:"cost_model,omitempty"`
 	// FineTune identifies the fine-tuning of a GWP step or probe; nil (left out) otherwise.
 	FineTune *fineTuneIdentity `json:"finetune,omitempty"`
+	// Format is the generated code's weight format; empty (auto, left out) by default.
+	Format string `json:"format,omitempty"`
 	// Pruning identifies structured or weighted-global pruning; nil (left out) for the
 	// default, so ids of default sweeps are unchanged.
 	Pruning *PruningInput `json:"pruning,omitempty"`

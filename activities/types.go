@@ -62,6 +62,9 @@ type EvalInput struct {
 	// FineTune fine-tunes the pruned model before scoring (and keeping) it; it is part of the
 	// candidate id.
 	FineTune *FineTuneInput `json:"finetune,omitempty"`
+	// Format is the codegen weight format the point is planned and costed with (the spec's
+	// generate.format); empty is auto and is left out of the candidate id.
+	Format string `json:"format,omitempty"`
 	// CostModel replaces the built-in cost parameters of the target's core (see
 	// ImportResult.CostModel); its hash is part of the candidate id.
 	CostModel *tc3xx.CostModel `json:"cost_model,omitempty"`
@@ -109,6 +112,7 @@ func (e Evaluation) Point() pareto.Point {
 // GenerateInput asks for C code for one point.
 type GenerateInput struct {
 	Model   store.Ref     `json:"model"`
+	Format  string        `json:"format,omitempty"`
 	Rates   explore.Rates `json:"rates,omitempty"`
 	Data    store.Ref     `json:"data"`
 	Label   string        `json:"label"`

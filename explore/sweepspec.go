@@ -59,6 +59,10 @@ type ThresholdSpec struct {
 // spread over the front from the most accurate to the smallest.
 type GenerateSpec struct {
 	Max int `json:"max,omitempty" yaml:"max"`
+	// Format is the weight format of the generated code and so of every point's ROM and cycle
+	// estimates: a codegen format name ("auto", "smallest", "dense", "csr", "rcsr8", "rcsr4",
+	// "sparse8"); empty means auto. It is checked when the sweep imports its model.
+	Format string `json:"format,omitempty" yaml:"format"`
 }
 
 // HILSpec names the board kind the generated code is run on ("host" builds it with gcc on an
