@@ -26,7 +26,9 @@ func newBoard(seed int64, noise float64) board {
 			truth.Params[i].Value = p.Value * (0.6 + rng.Float64())
 		}
 	}
-	return board{truth: truth, rng: rng, noise: noise}
+	// The measurement noise has its own stream, so adding a parameter to the table does not
+	// change the noise every measurement gets.
+	return board{truth: truth, rng: rand.New(rand.NewSource(seed ^ 0x5eed)), noise: noise}
 }
 
 // design is one build of one graph on one placement.

@@ -182,6 +182,14 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 	if quantized {
 		lc.DType, mac = "int8", "mac_q8"
 	}
+	// denseQ8 adds the partial-sum traffic of the int8 dense dot product (q8_dot) on top of
+	// the MACs: dense int8 Conv, Dense and recurrent layers; sparse int8 kernels accumulate
+	// in a register.
+	denseQ8 := func(macs float64) {
+		if quantized {
+			add("q8_dot_partial", macs)
+		}
+	}
 	out := float64(l.Outputs)
 	eff := float64(l.EffectiveMACs)
 	weightLines := 0.0 // lines of weights read from a memory other than the DSPR
@@ -209,14 +217,37 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		if groups := n.Attrs.Group; groups > 1 && n.Weight.Shape[1] == 1 && groups == n.Weight.Shape[0] {
 			lc.Kind = KindDepthwise
 		}
-		if l.Format == codegen.FormatSparse8 {
-			// sparse8 convolutions gather: every output position walks the row's entries
-			// through a column offset table, like a sparse Dense row.
+		positions := float64(outRows * l.OutShape[len(l.OutShape)-1])
+		if quantized && l.Format == codegen.FormatSparse8 {
+			// int8 sparse8 convolutions gather: every output position walks each row's entries,
+			// reading the input through the tap offset table (no window copy; border windows of
+			// padded convolutions, which copy one, are not priced).
 			add(mac, eff)
-			add("csr_index", eff)
-			add("csr_row", float64(l.Rows*l.OutShape[len(l.OutShape)-1]*outRows))
+			add("csr_index", eff) // the column byte, scaled into the offset table
+			add("sparse8_offset", eff)
+			add("csr_row", float64(l.Rows)*positions)
 			add("output", out)
-		} else if sparse {
+		} else if quantized {
+			// The other int8 kernels (dense, csr, rcsr8, rcsr4) copy the kernel window of every
+			// group into a patch at every output position, then take one dot product per output
+			// channel: dense over the whole row, sparse over the row's stored entries.
+			window := positions * float64(max(1, n.Attrs.Group)*l.Cols) // window elements copied
+			add("q8_gather_tap", window)
+			add("q8_gather_row", window/float64(n.Weight.Shape[len(n.Weight.Shape)-1])) // kernel rows of kW taps
+			add(mac, eff)
+			if sparse {
+				add("csr_index", eff)
+				add("csr_row", float64(l.Rows)*positions)
+				addRelDecode(l, eff, add)
+			} else {
+				add("loop", out) // one dot product per output
+				denseQ8(eff)
+				if slice := float64(l.Cols); t.Weights != WeightsInDSPR && slice > float64(t.Core.DCache.Value) {
+					weightLines = math.Ceil(eff / lineBytes) // the weights are evicted between output positions
+				}
+			}
+			add("output", out)
+		} else if sparse { // float32 CSR formats (float layers never take sparse8)
 			add("scatter_mac", eff)
 			add("csr_conv_decode", float64(l.NNZ))
 			add("loop", float64(l.NNZ*outRows))
@@ -238,6 +269,11 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		if sparse {
 			add("csr_index", eff)
 			add("csr_row", float64(l.Rows))
+			if quantized {
+				addRelDecode(l, eff, add)
+			}
+		} else {
+			denseQ8(eff)
 		}
 		if float64(inBytes) > float64(t.Core.DCache.Value)/2 {
 			inReads = out
@@ -246,6 +282,7 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		// Recurrent layers: l.MACs covers every gate matrix over all steps; l.Ops counts the
 		// gate elements passed through sigmoid or tanh.
 		add(mac, eff)
+		denseQ8(eff)
 		add("gate_act", float64(l.Ops))
 		add("output", out)
 		if quantized && l.Cols > 0 { // int8: the input and the recurrent part of every gate row, every step
@@ -293,6 +330,15 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		add("dlmu_line", math.Ceil(float64(inBytes)*inReads/lineBytes)+math.Ceil(float64(l.OutBytes)/lineBytes))
 	}
 	return lc, nil
+}
+
+// addRelDecode adds the decoding of 4-bit relative (gap) column indices of an int8 layer in
+// format rcsr4: entries stored entries walked (fillers included). rcsr8's gap add costs no
+// extra cycle (see rcsr4_decode).
+func addRelDecode(l codegen.LayerPlan, entries float64, add func(string, float64)) {
+	if l.Format == codegen.FormatRCSR4 {
+		add("rcsr4_decode", entries)
+	}
 }
 
 // Kernel classes the cost model knows besides codegen's.

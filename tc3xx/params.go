@@ -55,11 +55,13 @@ var TC162P = CostModel{Arch: "TC1.6.2P", Params: []Param{
 			"issue on the load/store pipeline (2 cycles) beside MADD.F on the integer/FPU pipeline; the loop-carried " +
 			"MADD.F result latency (3 cycles on the pipelined TC1.6.2P FPU) bounds it"},
 	{"mac_q8", 2, "cycles per MAC", Assumed, Compute,
-		"int8 MAC: two byte loads on the load/store pipeline, integer MADD (2-cycle latency) on the integer pipeline"},
+		"int8 MAC into a register accumulator (the sparse kernels; dense dot products add q8_dot_partial): two byte " +
+			"loads on the load/store pipeline, integer MADD (2-cycle latency) on the integer pipeline"},
 	{"scatter_mac", 3, "cycles per MAC", Assumed, Compute,
 		"CSR convolution inner loop: load activation, load output, store output (3 load/store slots); weight held in a register"},
 	{"csr_index", 2, "cycles per stored weight", Assumed, Index,
-		"CSR dense layer: load the column index, form the address; the dependent activation load stalls on it"},
+		"CSR dense layer, int8 CSR and sparse8 convolution entry: load the column index, form the address; the " +
+			"dependent activation load stalls on it"},
 	{"csr_row", 4, "cycles per weight row", Assumed, Index, "CSR row pointer loads and loop set-up"},
 	{"csr_conv_decode", 30, "cycles per stored weight", Assumed, Index,
 		"CSR convolution: split the column into (channel, ky, kx) with two integer divisions and compute the valid output ranges"},
@@ -88,6 +90,34 @@ var TC162P = CostModel{Arch: "TC1.6.2P", Params: []Param{
 		"cached LMU SRAM: line fill over the SRI crossbar (request, arbitration, four 64-bit beats, cache refill)"},
 	{"dlmu_line", 6, "cycles per line", Assumed, Memory,
 		"activations in the core's own DLMU, cached: line fill over the local DLMU path (DSPR accesses cost none)"},
+	// int8 kernel specifics: assumptions like the rest, each a TriCore pipeline count, chosen
+	// so that int8 design points rank as the host's instruction counts do (see
+	// TestInt8RankingAgreesWithInstructionCounts). Appended last: the order of the table is
+	// part of the calibration tests' random draws.
+	{"q8_dot_partial", 2, "cycles per MAC", Assumed, Compute,
+		"int8 dense dot product (q8_dot: dense Conv, Dense and recurrent layers) on top of mac_q8: the kernel keeps 16 " +
+			"partial sums for SIMD targets, and gcc -O2 without vectorization keeps them in a stack array, so every MAC " +
+			"also loads and stores its partial sum (2 load/store slots). Assumed from the host code (gcc -O2 " +
+			"-fno-tree-vectorize, 9 instructions per MAC); the host ranking puts dense int8 behind 50%-sparse int8"},
+	{"sparse8_offset", 2, "cycles per stored weight", Assumed, Index,
+		"int8 sparse8 convolution (gather through the tap offset table), per entry beside mac_q8 and csr_index (column " +
+			"byte, ADDSC.A into the halfword table): load the offset and ADD.A it to the window origin (TriCore has no " +
+			"register+register addressing) before the dependent activation load, two more load/store-pipeline slots. " +
+			"Assumed; sparse8 wins against the CSR kernels by copying no window, not by a cheaper entry"},
+	{"q8_gather_tap", 3, "cycles per window element", Assumed, Overhead,
+		"int8 dense, csr and rcsr convolutions copy the kernel window into a patch at every output position: per tap " +
+			"LD.B, ST.B and the strided pointer step, three load/store-pipeline slots. Assumed; the copy is what the host " +
+			"ranking (TestInt8RankingAgreesWithInstructionCounts) shows these kernels losing to sparse8 convolutions, " +
+			"which read through an offset table and copy nothing"},
+	{"q8_gather_row", 10, "cycles per kernel row", Assumed, Overhead,
+		"the window copy's per-kernel-row work (kW taps): row bounds tests and branch, the row address (a multiply-add), " +
+			"inner-loop set-up for a short trip count"},
+	{"rcsr4_decode", 2, "cycles per stored weight", Assumed, Index,
+		"int8 rcsr4: extract the 4-bit gap (EXTR.U) and add it plus one to the running column, a chain ahead of the " +
+			"activation load; the odd-start and tail steps also derive the nibble shift from the entry's parity. Assumed " +
+			"(conservative: the integer pipeline overlaps part of it with the loads); the host counts rcsr4 rows at about " +
+			"1.6 times csr rows. rcsr8 has no such parameter: its one gap add per entry issues on the integer pipeline " +
+			"beside the entry's four load/store slots"},
 }}
 
 // Param returns a parameter's value by name.
