@@ -2,9 +2,14 @@ package model
 
 import "golang.org/x/sys/cpu"
 
-// fastHaveAVX512 says whether the direct convolution kernels (fast_direct.go) may run their
-// AVX-512 assembly forms; without it the interpreter keeps its AVX2 paths.
+// fastHaveAVX512 says whether the direct convolution kernels (fast_direct.go) run their AVX-512
+// assembly forms; without it they run their AVX2 forms (fast_avx2_amd64.go) where the machine has
+// AVX2. Tests set it to false to exercise the AVX2 forms on AVX-512 machines.
 var fastHaveAVX512 = cpu.X86.HasAVX512F
+
+// fastDirectMachine reports whether the machine has assembly forms of the direct convolution
+// kernels (AVX-512 or AVX2); without them the interpreter keeps its other paths.
+func fastDirectMachine() bool { return fastHaveAVX512 || fastHaveAVX2 }
 
 // fastGemm8x32AVX512 is the AVX-512 form of fastGemm8x32Go (fast_avx512_amd64.s).
 //
@@ -19,8 +24,12 @@ func fastDepthwiseAVX512(x, y, w *float32, offs *int, masks *uint16, ntaps, grou
 // fastGemm8x32 sets C[0:8, 0:nj] = A·B[:, 0:nj] + bias, then max(·, 0) when relu, for A packed as
 // [k][8] and 1 ≤ nj ≤ 32; see fastGemm8x32Go.
 func fastGemm8x32(k, nj int, a, b []float32, ldb int, c []float32, ldc int, bias []float32, relu bool) {
-	if !fastHaveAVX512 || k == 0 || nj < 1 || nj > 32 {
+	if k == 0 || nj < 1 || nj > 32 || !fastDirectMachine() {
 		fastGemm8x32Go(k, nj, a, b, ldb, c, ldc, bias, relu)
+		return
+	}
+	if !fastHaveAVX512 {
+		fastGemm8x32ByAVX2(k, nj, a, b, ldb, c, ldc, bias, relu)
 		return
 	}
 	_ = a[8*k-1]
@@ -33,8 +42,16 @@ func fastGemm8x32(k, nj int, a, b []float32, ldb int, c []float32, ldc int, bias
 
 // fastDepthwisePlane runs one output plane of a fastDepthwisePlan (see fastDepthwiseGo).
 func fastDepthwisePlane(p *fastDepthwisePlan, x, y, w []float32, bias float32, relu bool) {
-	if !fastHaveAVX512 || len(w) == 0 {
+	if len(w) == 0 || !fastDirectMachine() {
 		fastDepthwiseGo(p, x, y, w, bias, relu)
+		return
+	}
+	if !fastHaveAVX512 {
+		if p.masks8 == nil { // planned while the AVX-512 kernel ran (tests switch kernels)
+			fastDepthwiseGo(p, x, y, w, bias, relu)
+			return
+		}
+		fastDepthwisePlaneAVX2(p, x, y, w, bias, relu)
 		return
 	}
 	_ = x[len(x)-1]

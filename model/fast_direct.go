@@ -1,12 +1,13 @@
 package model
 
-// The direct convolution paths for machines with AVX-512 (fast_avx512_amd64.go): a depthwise
-// kernel that reads the unpadded input planes through lane masks, and a matrix product of 8×32
-// blocks that reads its right-hand side in place (the input itself for 1×1 convolutions, a
-// per-sample im2col matrix otherwise). Both add the bias and, when the interpreter fuses a
-// following Relu into the convolution, clamp at zero as they store. They sum every output in
-// the order of the im2col path (weights in (channel, ky, kx) order from zero, each product
-// rounded, then the bias), so their results are the same bits as runConv's.
+// The direct convolution paths for machines with AVX-512 (fast_avx512_amd64.go) or AVX2
+// (fast_avx2_amd64.go): a depthwise kernel that reads the unpadded input planes through lane
+// masks, and a matrix product of 8×32 blocks that reads its right-hand side in place (the input
+// itself for 1×1 convolutions, a per-sample im2col matrix otherwise). Both add the bias and,
+// when the interpreter fuses a following Relu into the convolution, clamp at zero as they
+// store. They sum every output in the order of the im2col path (weights in (channel, ky, kx)
+// order from zero, each product rounded, then the bias), so their results are the same bits as
+// runConv's.
 
 // fastIm2colMaxFloats bounds the per-sample im2col matrix of fastConvDirect (floats).
 const fastIm2colMaxFloats = 1 << 18
@@ -17,12 +18,12 @@ const fastIm2colMaxFloats = 1 << 18
 const fastIm2colMinRows = 32
 
 // fastConvDirectApplies reports whether fastConvDirect computes the convolution n of a
-// per-sample input shape in into out: on AVX-512 machines, a depthwise convolution with stride 1
-// whose output rows are as wide as its input rows, or a convolution of dense weights (sparse ones
-// keep runConv's zero-skipping paths) that is 1×1 or has at least fastIm2colMinRows output
-// channels per group and a small per-sample im2col matrix.
+// per-sample input shape in into out: on machines with AVX-512 or AVX2, a depthwise convolution
+// with stride 1 whose output rows are as wide as its input rows, or a convolution of dense
+// weights (sparse ones keep runConv's zero-skipping paths) that is 1×1 or has at least
+// fastIm2colMinRows output channels per group and a small per-sample im2col matrix.
 func fastConvDirectApplies(n *Node, in, out []int) bool {
-	return fastHaveAVX512 && fastConvDirectFits(n, in, out)
+	return fastDirectMachine() && fastConvDirectFits(n, in, out)
 }
 
 // fastConvDirectFits is fastConvDirectApplies without the machine check: whether the direct
@@ -92,6 +93,11 @@ type fastDepthwisePlan struct {
 	store  []uint16 // [groups][8]: lane i of vector v is an output where bit i is set
 	groups int      // blocks of 128 outputs
 	outLen int      // outputs per plane
+
+	// The same masks for the AVX2 kernel, one int32 per lane (−1 in, 0 out), by blocks of 64
+	// outputs: masks8 [groups8][taps][64], store8 [groups8][64]; built only when that kernel runs.
+	masks8, store8 []int32
+	groups8        int
 }
 
 // newFastDepthwisePlan plans a kh×kw kernel with dilations (dy, dx) and top/left padding
@@ -106,14 +112,26 @@ func newFastDepthwisePlan(h, w, oh, kh, kw, dy, dx, py, px int) *fastDepthwisePl
 	}
 	p.masks = make([]uint16, p.groups*taps*8)
 	p.store = make([]uint16, p.groups*8)
+	avx2 := fastDirectMachine() && !fastHaveAVX512
+	if avx2 {
+		p.groups8 = (p.outLen + 63) / 64
+		p.masks8 = make([]int32, p.groups8*taps*64)
+		p.store8 = make([]int32, p.groups8*64)
+	}
 	for o := 0; o < p.outLen; o++ {
 		g, v, lane := o/128, o%128/16, uint(o%16)
 		p.store[g*8+v] |= 1 << lane
+		if avx2 {
+			p.store8[o] = -1
+		}
 		oy, ox := o/w, o%w
 		for t := 0; t < taps; t++ {
 			iy, ix := oy+t/kw*dy-py, ox+t%kw*dx-px
 			if iy >= 0 && iy < h && ix >= 0 && ix < w {
 				p.masks[(g*taps+t)*8+v] |= 1 << lane
+				if avx2 {
+					p.masks8[(o/64*taps+t)*64+o%64] = -1
+				}
 			}
 		}
 	}

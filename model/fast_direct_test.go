@@ -98,12 +98,12 @@ func TestFastDirectConvDeclines(t *testing.T) {
 	}
 }
 
-// TestFastDirectKernelsMatchPortable checks the AVX-512 kernels against their portable Go
-// forms bit for bit, over every column count of a block, with and without Relu, on inputs that
+// TestFastDirectKernelsMatchPortable checks the assembly kernels (AVX-512, or AVX2 without it)
+// against their portable Go forms bit for bit, over every column count of a block, with and without Relu, on inputs that
 // include NaN, infinities and zeros.
 func TestFastDirectKernelsMatchPortable(t *testing.T) {
-	if !fastHaveAVX512 {
-		t.Skip("no AVX-512: the portable forms are the ones that run")
+	if !fastDirectMachine() {
+		t.Skip("neither AVX-512 nor AVX2: the portable forms are the ones that run")
 	}
 	rng := rand.New(rand.NewPCG(15, 16))
 	special := func(v []float32) {
@@ -203,7 +203,7 @@ func TestRunFusedConvRelu(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, n := range g.Nodes {
-			if n.Op == OpConv && fastHaveAVX512 && !fastConvDirectApplies(n, g.Shapes[n.Inputs[0]], g.Shapes[n.Outputs[0]]) {
+			if n.Op == OpConv && fastDirectMachine() && !fastConvDirectApplies(n, g.Shapes[n.Inputs[0]], g.Shapes[n.Outputs[0]]) {
 				t.Fatalf("%s does not take the direct paths", n.Name)
 			}
 		}

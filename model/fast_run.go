@@ -31,7 +31,7 @@ func (g *Graph) fastRunConv(i int, args RunArgs, plan runPlan) (*Tensor, int) {
 // when no node of g can take the direct convolution paths, so that other graphs release their
 // activations to the garbage collector as before.
 func (g *Graph) fastNewBufPool() *fastBufPool {
-	if !fastHaveAVX512 {
+	if !fastDirectMachine() {
 		return nil
 	}
 	for _, n := range g.Nodes {

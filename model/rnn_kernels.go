@@ -278,17 +278,8 @@ func (l *rnnLayer) runChunk(x, y []float32, bs int) {
 					for j := range hh {
 						hh[j] = rnnTanh(xs[j] + rs[j])
 					}
-				case OpLSTM:
-					cc := cs[s*h : (s+1)*h]
-					gc, cl := l.gateClip, l.cellClip
-					for j := range hh {
-						i := rnnSigmoid(rnnClip(xs[j]+rs[j], gc))
-						o := rnnSigmoid(rnnClip(xs[h+j]+rs[h+j], gc))
-						f := rnnSigmoid(rnnClip(xs[2*h+j]+rs[2*h+j], gc))
-						g := rnnTanh(rnnClip(xs[3*h+j]+rs[3*h+j], gc))
-						cc[j] = rnnClip(f*cc[j]+i*g, cl)
-						hh[j] = o * rnnTanh(cc[j])
-					}
+				case OpLSTM: // in float32 (fast_lstm.go)
+					fastLSTMCell(xs, rs, cs[s*h:(s+1)*h], hh, h, l.gateClip, l.cellClip)
 				case OpGRU: // linear_before_reset
 					for j := range hh {
 						z := rnnSigmoid(xs[j] + rs[j])
