@@ -49,7 +49,8 @@ func actIONet(seed int64) *model.Graph {
 func TestActivationKernels(t *testing.T) {
 	requireGCC(t)
 	g := actNet(7)
-	p := mustPlan(t, g, Options{})
+	unfused := Options{NoActivationFusion: true} // the standalone kernels (fuse_act_test.go tests fusion)
+	p := mustPlan(t, g, unfused)
 	for node, want := range map[string]struct {
 		kernel  string
 		inPlace bool
@@ -78,16 +79,18 @@ func TestActivationKernels(t *testing.T) {
 		}
 		out := generate(t, g, Options{Vectors: tv, BenchIterations: 2})
 		assertPass(t, g.Name+" (asan+ubsan)", buildAndRun(t, out, asan), 3, 1e-5)
+		out = generate(t, g, Options{Vectors: tv, BenchIterations: 2, NoActivationFusion: true})
+		assertPass(t, g.Name+" unfused (asan+ubsan)", buildAndRun(t, out, asan), 3, 1e-5)
 	}
 
-	io := mustPlan(t, actIONet(9), Options{})
+	io := mustPlan(t, actIONet(9), unfused)
 	if l := layerByNode(t, io, "t"); l.InPlace {
 		t.Error("t: an activation of the caller's input runs in place")
 	}
 	if l := layerByNode(t, io, "hs"); l.OutBuffer != BufferOutput {
 		t.Errorf("hs: output in %q, want the caller's output", l.OutBuffer)
 	}
-	out := generate(t, actIONet(9), Options{})
+	out := generate(t, actIONet(9), unfused)
 	c, _ := out.File("model.c")
 	if !strings.Contains(string(c), "k_clip(") || !strings.Contains(string(c), "-INFINITY, 0.3f)") {
 		t.Errorf("model.c lacks the Clip call with an infinite lower bound")

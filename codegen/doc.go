@@ -21,8 +21,13 @@
 //     the pool (Unlu, arXiv:2007.01348): each pooled output is the maximum over the conv
 //     outputs of its window, computed on the fly, so the conv output is never stored and gets
 //     no buffer (the Conv reports FusedInto, the MaxPool FusedConv; Options.NoConvPoolFusion
-//     turns this off). CSR convolutions are not fused. Any other Relu, and every float Clip,
-//     LeakyRelu, Sigmoid, Tanh, HardSwish and HardSigmoid (kind "elementwise", never fused),
+//     turns this off). CSR convolutions are not fused. A float Clip, LeakyRelu, HardSigmoid,
+//     HardSwish, Sigmoid or Tanh read alone from a float Conv or Dense output (dense or sparse
+//     weights) is applied in that layer's output loop like a Relu (the producer reports
+//     FusedActivation; the conv geometry's relu field selects an act_tab entry, emitted only
+//     when used), and the Conv still fuses with a MaxPool when the activation is non-decreasing
+//     (not HardSwish, nor LeakyRelu or HardSigmoid with alpha < 0); fuse_act.go,
+//     Options.NoActivationFusion. Any other Relu or such activation (kind "elementwise")
 //     runs in place when its input dies at it and is not the graph input; otherwise it writes a
 //     new buffer. Sigmoid and Tanh are computed in double, as the interpreter does. Add, Sub and
 //     Mul whose operands differ in shape or are graph constants (Graph.Consts, stored next to

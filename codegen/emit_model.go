@@ -34,6 +34,9 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 	w.f("/* TCDSE_SECTION_ARENA places the arena: see the memory placement in %s_weights.h. */\n", prefix)
 	w.f("#ifndef TCDSE_SECTION_ARENA\n#define TCDSE_SECTION_ARENA\n#endif\n\n")
 	w.WriteString(cTypedefs)
+	if s := fuseActSource(p.acts); s != "" {
+		w.f("\n%s", s)
+	}
 	if s := q8Helpers(p.Kernels); s != "" {
 		w.f("\n%s", s)
 	}
@@ -50,6 +53,12 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 		src, ok := kernelSource(k)
 		if !ok {
 			return nil, fmt.Errorf("codegen: internal error: no C source for kernel %q", k)
+		}
+		if len(p.acts) > 0 {
+			var err error
+			if src, err = fuseActKernel(k, src); err != nil {
+				return nil, err
+			}
 		}
 		w.f("\n%s", src)
 	}
@@ -103,6 +112,9 @@ func emitSource(p *Plan, prefix string, ids []string, banner string) ([]byte, er
 		}
 		if ls.fuseRelu {
 			w.f(", relu fused")
+		}
+		if ls.plan.FusedActivation != "" {
+			w.f(", %s fused", ls.plan.FusedActivation)
 		}
 		w.f(" */\n")
 		if call != "" {
@@ -165,16 +177,20 @@ func geometryInit(ls *layerState) string {
 	case model.OpLSTM, model.OpGRU, model.OpRNN:
 		return recurrentGeometryInit(ls)
 	case model.OpConv:
-		return convGeometryInit(ls, nil, ls.fuseRelu)
+		return convGeometryInit(ls, nil, ls.actSelector())
 	case model.OpMaxPool, model.OpAvgPool:
 		if c := ls.fusedConv; c != nil {
-			return convGeometryInit(c, ls, c.fuseRelu || ls.fuseRelu)
+			sel := c.actSelector()
+			if sel == 0 {
+				sel = b2i(ls.fuseRelu)
+			}
+			return convGeometryInit(c, ls, sel)
 		}
 		g := windowGeometry(n, ls.inShape, ls.outShape, n.Attrs.Kernel[0], n.Attrs.Kernel[1])
 		return fmt.Sprintf("%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, 0, 0",
 			g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, b2i(ls.fuseRelu))
 	case model.OpDense:
-		return fmt.Sprintf("%d, %d, %d", n.Weight.Shape[0], n.Weight.Len()/n.Weight.Shape[0], b2i(ls.fuseRelu))
+		return fmt.Sprintf("%d, %d, %d", n.Weight.Shape[0], n.Weight.Len()/n.Weight.Shape[0], ls.actSelector())
 	}
 	return ""
 }

@@ -37,14 +37,17 @@ func decideConvPool(layers []*layerState, graphOutput string) {
 		}
 		conv := producer[x]
 		var relu *layerState
-		if conv != nil && conv.node.Op == model.OpRelu && conv.fusedAway {
+		if conv != nil && conv.fusedAway && (conv.node.Op == model.OpRelu || fuseActCodes[conv.node.Op] != 0) {
 			relu, conv = conv, producer[conv.node.Inputs[0]]
 		}
 		if conv == nil || conv.node.Op != model.OpConv || conv.csr != nil || conv.intoPool != nil || conv.q8 != nil {
 			continue
 		}
-		if relu != nil && !conv.fuseRelu {
+		if relu != nil && !conv.fuseRelu && conv.act == 0 {
 			continue
+		}
+		if relu != nil && conv.act != 0 && (pool.fuseRelu || !fuseActOf(relu.node).monotone()) {
+			continue // HardSwish does not commute with max; one selector cannot hold two activations
 		}
 		conv.intoPool = pool
 		conv.plan.FusedInto = pool.node.Name
@@ -102,8 +105,8 @@ func interiorRange(off, s, d, kn, n, on int) (lo, hi int) {
 }
 
 // convGeometryInit is the initialiser of a conv_geom_t for a conv layer, fused with pool
-// when pool is not nil.
-func convGeometryInit(conv, pool *layerState, relu bool) string {
+// when pool is not nil; act is the relu field (the activation selector, fuse_act.go).
+func convGeometryInit(conv, pool *layerState, act int) string {
 	n := conv.node
 	ws := n.Weight.Shape
 	g := windowGeometry(n, conv.inShape, conv.outShape, ws[2], ws[3])
@@ -115,6 +118,6 @@ func convGeometryInit(conv, pool *layerState, relu bool) string {
 		ph, pw, pkh, pkw, psh, psw, ppt, ppl = pg.oh, pg.ow, pg.kh, pg.kw, pg.sh, pg.sw, pg.pt, pg.pl
 	}
 	return fmt.Sprintf("%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d",
-		g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.groups, b2i(relu),
+		g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.groups, act,
 		oyLo, oyHi, oxLo, oxHi, ph, pw, pkh, pkw, psh, psw, ppt, ppl)
 }

@@ -62,6 +62,10 @@ type Options struct {
 	// NoConvPoolFusion stores every conv output instead of computing a following
 	// non-overlapping MaxPool on the fly (for comparisons; fusion is the default).
 	NoConvPoolFusion bool
+	// NoActivationFusion runs every float Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid and
+	// Tanh as its own kernel instead of in the producing Conv or Dense output loop (for
+	// comparisons; fusion is the default, see fuse_act.go). ReLU fusion is not affected.
+	NoActivationFusion bool
 }
 
 // TestVectors holds inputs and the outputs the Go interpreter computed for them.

@@ -69,6 +69,8 @@ type Plan struct {
 	storage map[string]storage // value name -> where it lives
 	// q8Values are the int8 activations (one byte per element); the rest are float32.
 	q8Values map[string]bool
+	// acts are the activations fused into float Conv and Dense layers (fuse_act.go).
+	acts []fuseAct
 }
 
 // IOPlan describes the graph input or output.
@@ -125,6 +127,9 @@ type LayerPlan struct {
 	// input. Alias: this Reshape emits no code and shares its input's buffer.
 	FusedRelu bool   `json:"fused_relu,omitempty"`
 	FusedInto string `json:"fused_into,omitempty"`
+	// FusedActivation: this Conv or Dense applies the following activation (Clip, LeakyRelu,
+	// HardSigmoid, HardSwish, Sigmoid or Tanh; the operator name) in its output loop.
+	FusedActivation string `json:"fused_activation,omitempty"`
 	// FusedConv: this MaxPool computes the named Conv (and its ReLU) on the fly; the conv
 	// output is never stored.
 	FusedConv string `json:"fused_conv,omitempty"`
@@ -157,7 +162,8 @@ type layerState struct {
 	inShape   []int
 	outShape  []int
 	fuseRelu  bool // apply a Relu in the output loop
-	fusedAway bool // a Relu applied by its producer
+	fusedAway bool // a Relu or activation applied by its producer
+	act       int  // a fused non-ReLU activation: its relu-field selector (>= 2, fuse_act.go); 0 none
 	inPlace   bool // a Relu overwriting its input
 	alias     bool // a Reshape sharing its input's buffer
 	copy      bool // a Reshape copying input to output
@@ -246,6 +252,9 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		p.layers = append(p.layers, ls)
 	}
 	decideFusion(p.layers, p.Output.Name)
+	if !opts.NoActivationFusion {
+		fuseActDecide(p, p.Output.Name)
+	}
 	q8DecideFusion(p.layers, p.Output.Name)
 	if !opts.NoConvPoolFusion {
 		decideConvPool(p.layers, p.Output.Name)
@@ -281,7 +290,7 @@ func planGraph(g *model.Graph, opts Options) (*Plan, error) {
 		p.Kernels = append(p.Kernels, k)
 	}
 	sort.Strings(p.Kernels)
-	p.CodeBytesEstimate = codeBytes(p)
+	p.CodeBytesEstimate = codeBytes(p) + fuseActCodeBytes(p.acts)
 	return p, nil
 }
 

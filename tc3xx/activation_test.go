@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/model"
 )
 
@@ -26,7 +27,12 @@ func TestActivationCosts(t *testing.T) {
 			node("mul", model.OpMul, model.Attrs{}, "sub", "tanh"),
 		}}
 	tg, _ := Lookup("tc387:cpu0")
-	e, err := Estimate(g, mustPlan(t, g), tg)
+	// Standalone kernels: without the option, codegen applies the Clip inside the Dense.
+	p, err := codegen.PlanGraph(g, codegen.Options{NoActivationFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Estimate(g, p, tg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,5 +49,21 @@ func TestActivationCosts(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("layers missing from the estimate: %v", want)
+	}
+
+	// Fused into the Dense, the Clip costs nothing of its own; a Sigmoid fused into its
+	// producer still pays its exp per element, without a call.
+	g.Nodes[1] = node("clip", model.OpSigmoid, model.Attrs{}, "d")
+	p, err = codegen.PlanGraph(g, codegen.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err = Estimate(g, p, tg); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range e.Layers {
+		if l.Node == "clip" && (l.Counts["gate_act"] != 12 || l.Counts["call"] != 0) {
+			t.Errorf("Sigmoid fused into the Dense: counts %v, want 12 gate_act and no call", l.Counts)
+		}
 	}
 }

@@ -169,7 +169,13 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 	lc := LayerCost{Node: l.Node, Kind: l.Kind, Format: l.Format, DType: "float32", Counts: map[string]float64{}}
 	fused := l.Kernel == "" // emits no code of its own
 	if fused && l.Kind != codegen.KindConv && l.Kind != codegen.KindDense && l.Kind != KindRecurrent {
-		lc.Counts = nil // alias reshape, or relu fused into its producer
+		if op := model.Op(l.Op); l.FusedInto != "" && (op == model.OpSigmoid || op == model.OpTanh) {
+			// Applied in its producer's output loop: no call and no pass over memory, but
+			// the exp or tanh of every element is still computed.
+			lc.Counts["gate_act"] = float64(l.Outputs)
+			return lc, nil
+		}
+		lc.Counts = nil // alias reshape, or a compare/select activation fused into its producer
 		return lc, nil
 	}
 	add := func(name string, v float64) {
