@@ -137,8 +137,9 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	}
 	id := explore.CandidateID(in.ModelHash, in.Rates, opts)
 	var ev Evaluation
+	key := evalCacheKey(id, in.Target)
 	if a.Cache != nil {
-		if ok, err := a.Cache.Get(id, &ev); err != nil {
+		if ok, err := a.Cache.Get(key, &ev); err != nil {
 			return Evaluation{}, err
 		} else if ok {
 			ev.Label = in.Label
@@ -220,7 +221,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		ev.Model, ev.ModelHash = &ref, ref.Key
 	}
 	if a.Cache != nil {
-		if err := a.Cache.Put(id, ev); err != nil {
+		if err := a.Cache.Put(key, ev); err != nil {
 			return Evaluation{}, err
 		}
 	}
