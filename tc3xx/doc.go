@@ -45,7 +45,17 @@
 //	pool, reduce:         P·pool_tap + O·output + call (P = elements read)
 //	add / relu / copy:    O·elementwise | O·relu | O·copy, + call
 //	softmax:              O·(softmax_exp + softmax_elem) + call
-//	alias reshape, relu fused into its producer: 0
+//	alias reshape, relu fused into its producer: 0 (a fused sigmoid/tanh: O·gate_act)
+//
+// int8 convolutions follow the generated kernels instead, with W = output positions·groups·Cg·kH·kW
+// window elements and positions the output positions:
+//
+//	sparse8:              E·(mac_q8 + csr_index + sparse8_offset) + R·positions·csr_row + O·output
+//	dense, csr, rcsr:     W·q8_gather_tap + (W/kW)·q8_gather_row + E·mac_q8 + O·output, plus
+//	                      dense: O·loop + E·q8_dot_partial; sparse: E·csr_index + R·positions·csr_row
+//	                      (+ E·rcsr4_decode for rcsr4)
+//
+// and int8 dense and recurrent layers add E·q8_dot_partial (dense weights) or E·rcsr4_decode.
 //
 // Sparse formats other than CSR (relative-index variants) are costed with the CSR rules; a
 // convolution that a fused pooling kernel computes on the fly keeps its MACs but has no call.
