@@ -8,7 +8,6 @@ import (
 
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/pareto"
-	"github.com/tcdse/tcdse/workflows"
 )
 
 // TestSweepStructuredThenUnstructured runs LeNet with gwp.unstructured_schedule: after the
@@ -146,17 +145,7 @@ func TestSweepFootprintGoal(t *testing.T) {
 	spec.Out, spec.Generate.Max, spec.HIL = t.TempDir(), 1, explore.HILSpec{}
 	env := newEnv(t, false)
 	env.SetTestTimeout(20 * time.Minute) // the fine-tuning takes minutes of wall time
-	env.ExecuteWorkflow(workflows.Sweep, spec)
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("sweep failed: %v", err)
-	}
-	var res workflows.SweepResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := runSweepIn(t, env, spec)
 	base := res.Report.Baseline
 	t.Logf("dense: top-1 %.4f, %d B weights + %d B arena = %d B", base.Quality, base.WeightBytes, base.ArenaBytes, base.Footprint())
 	var best *pareto.Point

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/testsuite"
+
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/workflows"
 )
@@ -11,7 +13,13 @@ import (
 // runSweep runs spec in a fresh test environment without a board and returns its result.
 func runSweep(t *testing.T, spec explore.SweepSpec) workflows.SweepResult {
 	t.Helper()
-	env := newEnv(t, false)
+	return runSweepIn(t, newEnv(t, false), spec)
+}
+
+// runSweepIn runs spec in env, fails the test unless it completes without error, and returns
+// its result.
+func runSweepIn(t *testing.T, env *testsuite.TestWorkflowEnvironment, spec explore.SweepSpec) workflows.SweepResult {
+	t.Helper()
 	env.ExecuteWorkflow(workflows.Sweep, spec)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")

@@ -101,17 +101,7 @@ func TestSweepLeNetEndToEnd(t *testing.T) {
 	if withBoard {
 		spec.HIL.Board = "host"
 	}
-	env.ExecuteWorkflow(workflows.Sweep, spec)
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("sweep failed: %v", err)
-	}
-	var res workflows.SweepResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
+	res := runSweepIn(t, env, spec)
 	if res.Baseline.Quality < 0.9 {
 		t.Errorf("baseline top-1 %.3f on 200 MNIST images, want >= 0.9", res.Baseline.Quality)
 	}
