@@ -84,14 +84,7 @@ func (a fuseAct) monotone() bool {
 // builds the plan's activation table. It runs after decideFusion (ReLU) and before
 // decideConvPool.
 func fuseActDecide(p *Plan, graphOutput string) {
-	producer := map[string]*layerState{}
-	readers := map[string]int{}
-	for _, ls := range p.layers {
-		for _, in := range ls.node.Inputs {
-			readers[in]++
-		}
-		producer[ls.node.Outputs[0]] = ls
-	}
+	producer, readers := producersAndReaders(p.layers)
 	index := map[fuseAct]int{}
 	for _, ls := range p.layers {
 		if _, ok := fuseActCodes[ls.node.Op]; !ok || ls.q8 != nil || ls.custom != nil || ls.fusedAway {

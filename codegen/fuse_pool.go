@@ -19,14 +19,7 @@ import (
 // after the weight formats are chosen (CSR convolutions scatter over the whole output plane and
 // are not fused).
 func decideConvPool(layers []*layerState, graphOutput string) {
-	producer := map[string]*layerState{}
-	readers := map[string]int{}
-	for _, ls := range layers {
-		for _, in := range ls.node.Inputs {
-			readers[in]++
-		}
-		producer[ls.node.Outputs[0]] = ls
-	}
+	producer, readers := producersAndReaders(layers)
 	for _, pool := range layers {
 		if pool.node.Op != model.OpMaxPool || pool.q8 != nil || !poolWindowsDisjoint(pool.node) {
 			continue

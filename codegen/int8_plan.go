@@ -498,14 +498,7 @@ func (p *Plan) HasInt8() bool {
 // activation is the only reader of the producer's output, which is not the graph output. The
 // activation then emits no code and shares the producer's buffer.
 func q8DecideFusion(layers []*layerState, graphOutput string) {
-	producer := map[string]*layerState{}
-	readers := map[string]int{}
-	for _, ls := range layers {
-		for _, in := range ls.node.Inputs {
-			readers[in]++
-		}
-		producer[ls.node.Outputs[0]] = ls
-	}
+	producer, readers := producersAndReaders(layers)
 	for _, ls := range layers {
 		op := ls.node.Op
 		if ls.q8 == nil || (op != model.OpRelu && op != model.OpClip) || ls.q8.requant {

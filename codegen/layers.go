@@ -229,10 +229,9 @@ func validCount(off, s, n, on int) int {
 	return c
 }
 
-// decideFusion marks Relu nodes that their producer can apply: the producer is a Conv, Dense,
-// pooling or Add node, and the Relu is the only reader of the producer's output, which is not
-// the graph output.
-func decideFusion(layers []*layerState, graphOutput string) {
+// producersAndReaders maps every value the layers produce to its producer, and every value
+// they read to how many inputs read it; the fusion rules ask both.
+func producersAndReaders(layers []*layerState) (map[string]*layerState, map[string]int) {
 	producer := map[string]*layerState{}
 	readers := map[string]int{}
 	for _, ls := range layers {
@@ -241,6 +240,14 @@ func decideFusion(layers []*layerState, graphOutput string) {
 		}
 		producer[ls.node.Outputs[0]] = ls
 	}
+	return producer, readers
+}
+
+// decideFusion marks Relu nodes that their producer can apply: the producer is a Conv, Dense,
+// pooling or Add node, and the Relu is the only reader of the producer's output, which is not
+// the graph output.
+func decideFusion(layers []*layerState, graphOutput string) {
+	producer, readers := producersAndReaders(layers)
 	for _, ls := range layers {
 		if ls.node.Op != model.OpRelu || ls.q8 != nil {
 			continue
