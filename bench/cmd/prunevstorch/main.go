@@ -40,6 +40,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tcdse/tcdse/bench/internal/host"
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
@@ -156,7 +157,7 @@ func run(c config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loadBefore := loadAverage()
+	loadBefore := host.LoadAverage()
 	var rows []row
 	var torchVersion string
 	var torchDense float64
@@ -218,7 +219,7 @@ func run(c config, out io.Writer) error {
 	fmt.Fprintf(out, "Fine-tuning: %d epoch(s) of Adam lr %g, batch %d, cross-entropy, on MNIST t10k images 1000–9999; top-1 on images 0–999.\n", c.epochs, c.lr, c.batch)
 	fmt.Fprintf(out, "The frameworks shuffle with different generators (torch.manual_seed vs explore.FineTune's Seed), so equal seeds do not give equal batch orders.\n")
 	fmt.Fprintf(out, "Seconds: pruning plus fine-tuning, fastest of the runs (one per seed). PyTorch %s, 1 thread; Go %s, GOMAXPROCS=%d; %d CPUs; load average %s before, %s after\n",
-		torchVersion, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadBefore, loadAverage())
+		torchVersion, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadBefore, host.LoadAverage())
 	if failed {
 		fmt.Fprintf(out, "Go's mean top-1 is more than %.2f points below torch's at a sparsity marked BELOW.\n", c.tolerance)
 		if c.strict {
@@ -345,16 +346,4 @@ func parseSeeds(s string) ([]uint64, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// loadAverage is the 1-minute load average, or "?" where /proc/loadavg is missing.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if fields := strings.Fields(string(b)); len(fields) > 0 {
-		return fields[0]
-	}
-	return "?"
 }

@@ -14,7 +14,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +29,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tcdse/tcdse/bench/internal/host"
 	"github.com/tcdse/tcdse/model"
 )
 
@@ -82,7 +82,7 @@ func run(python, script, outDir, batchList string, minTime time.Duration, rounds
 		}
 		defer os.RemoveAll(outDir)
 	}
-	loadBefore := loadAverage()
+	loadBefore := host.LoadAverage()
 	args := []string{script, outDir, "--batches", batchList, "--serve"}
 	if only != "" {
 		args = append(args, "--only", only)
@@ -153,7 +153,7 @@ func run(python, script, outDir, batchList string, minTime time.Duration, rounds
 	}
 	fmt.Printf("Best of %d alternating rounds of >= %v each; \"paired median\" is the median over rounds of Go/PyTorch measured back to back.\n", rounds, minTime)
 	fmt.Printf("PyTorch %s, %d thread (models from %s); Go %s, GOMAXPROCS=%d; %d CPUs; load average %s before, %s after\n",
-		tr.Torch, tr.Threads, tr.ReferenceModels, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadBefore, loadAverage())
+		tr.Torch, tr.Threads, tr.ReferenceModels, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), loadBefore, host.LoadAverage())
 	for _, report := range layerReports {
 		report()
 	}
@@ -344,21 +344,4 @@ func parseBatches(s string) ([]int, error) {
 		bs = append(bs, b)
 	}
 	return bs, nil
-}
-
-// loadAverage is the 1-minute load average, or "?" where /proc/loadavg is missing.
-func loadAverage() string {
-	f, err := os.Open("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 64))
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "?"
-	}
-	if fields := strings.Fields(string(b)); len(fields) > 0 {
-		return fields[0]
-	}
-	return "?"
 }
