@@ -104,11 +104,7 @@ func q8ActivationBound(v float32, out q8Affine) int32 {
 // quantization (the identity when they agree, as for fused activations) and clamped to the
 // quantized bounds.
 func q8RunClamp(n *Node, a RunArgs, lo, hi float32) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}
@@ -138,11 +134,7 @@ func q8InputRescale(in q8Affine) (multiplier int32, shift int, radius int32) {
 // output has TFLite's fixed quantization (1/256, −128); any other output quantization falls
 // back to dequantize → float sigmoid → quantize, which is not TFLite arithmetic.
 func q8RunLogistic(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}
@@ -170,11 +162,7 @@ func q8RunLogistic(n *Node, a RunArgs) error {
 // q8RunTanh computes int8 Tanh as TFLite's reference_integer_ops::Tanh when the output has
 // TFLite's fixed quantization (1/128, 0); otherwise it falls back to float like q8RunLogistic.
 func q8RunTanh(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,7 @@ func init() {
 // s_x/s_y, one below with α·s_x/s_y (computed in float32, as TFLite does; α may be negative or
 // above 1), then the output zero point is added and the result clamped to int8.
 func q8RunLeakyRelu(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}
@@ -152,11 +148,7 @@ func (p q8HardSwishParams) apply(q int32) int32 {
 
 // q8RunHardSwish computes int8 HardSwish as TFLite's reference kernel.
 func q8RunHardSwish(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}

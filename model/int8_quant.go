@@ -49,6 +49,15 @@ func q8PerTensor(n *Node, q *QuantParams, what string) (q8Affine, error) {
 // q8Output returns the node's output quantization (Attrs.Quant).
 func q8Output(n *Node) (q8Affine, error) { return q8PerTensor(n, n.Attrs.Quant, "the output") }
 
+// q8Unary returns the per-tensor quantization of a one-input node's input and output.
+func q8Unary(n *Node, a RunArgs) (in, out q8Affine, err error) {
+	if in, err = q8Input(n, a, 0); err != nil {
+		return in, out, err
+	}
+	out, err = q8Output(n)
+	return in, out, err
+}
+
 // q8Input returns the quantization of input i, found by the interpreter in Graph.Quant.
 func q8Input(n *Node, a RunArgs, i int) (q8Affine, error) {
 	var q *QuantParams

@@ -18,11 +18,7 @@ func init() {
 // q8RunPool computes int8 max or average pooling. TFLite requires the input and output
 // quantizations to be equal; so does this kernel.
 func q8RunPool(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}
@@ -88,11 +84,7 @@ func q8RoundedDiv(acc, count int32) int32 {
 
 // q8RunMean computes the int8 mean over Attrs.Axes with reference_integer_ops::Mean's formula.
 func q8RunMean(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}
@@ -155,11 +147,7 @@ const (
 // (beta 1) when the output has TFLite's fixed quantization (1/256, −128); otherwise it falls
 // back to dequantize → float softmax → quantize, which is not TFLite arithmetic.
 func q8RunSoftmax(n *Node, a RunArgs) error {
-	in, err := q8Input(n, a, 0)
-	if err != nil {
-		return err
-	}
-	out, err := q8Output(n)
+	in, out, err := q8Unary(n, a)
 	if err != nil {
 		return err
 	}
