@@ -230,3 +230,87 @@ func TestFarmPriorities(t *testing.T) {
 		t.Errorf("run order %v, want %v", order, want)
 	}
 }
+
+// healthCheck is a health job on the MLP tree, run every 200 ms while quarantined.
+func healthCheck(t testing.TB, tree []byte) *hilbench.HealthCheck {
+	return &hilbench.HealthCheck{Tree: tree, Interval: 200 * time.Millisecond, DriftPercent: 5}
+}
+
+// runJobs submits n jobs on the tree and waits for all their results.
+func runJobs(t *testing.T, farm *hilbench.Farm, req hilbench.RunRequest, prefix string, n int) []*hilbench.RunResult {
+	t.Helper()
+	ctx := testCtx(t)
+	var ids []string
+	for i := range n {
+		r := req
+		r.JobID = fmt.Sprintf("%s-%02d", prefix, i)
+		if _, err := farm.Submit(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.JobID)
+	}
+	var out []*hilbench.RunResult
+	for _, id := range ids {
+		res, err := farm.Wait(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// TestFarmHungBoardQuarantined: a sim board that hangs times its job out twice and is
+// quarantined; the job then runs on another board, and the hung board's health job (which
+// passes once the hangs are over) returns it to service.
+func TestFarmHungBoardQuarantined(t *testing.T) {
+	url := startNATS(t)
+	farm := openFarm(t, url)
+	req, tree := mlpTree(t, connect(t, url))
+	req.TimeoutSeconds = 1
+	req.JobID = "hung-job"
+	hung := simDriver(t, 1, hilbench.SimFault{Kind: hilbench.FaultHang, First: 2})
+	health := healthCheck(t, tree)
+	health.Interval = time.Second
+	startFarmAgent(t, url, hilbench.FarmAgentConfig{Name: "hung", Driver: hung, QuarantineAfter: 2, Health: health, Poll: 50 * time.Millisecond})
+	ctx := testCtx(t)
+	if _, err := farm.Submit(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the hung board is quarantined", 20*time.Second, func() bool { return boardState(t, farm, "hung") == hilbench.StateQuarantined })
+	startFarmAgent(t, url, hilbench.FarmAgentConfig{Name: "good", Driver: simDriver(t, 1), Poll: 50 * time.Millisecond})
+	res, err := farm.Wait(ctx, req.JobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Pass || res.Error != "" {
+		t.Errorf("result %+v", res)
+	}
+	waitFor(t, "the hung board requalifies", 20*time.Second, func() bool { return boardState(t, farm, "hung") == hilbench.StateIdle })
+	if hung.Runs() < 3 {
+		t.Errorf("the hung board ran %d times: two hangs and a health job expected", hung.Runs())
+	}
+}
+
+// TestFarmBadBoardsQuarantined: boards that print garbage or compute wrong outputs are
+// quarantined and stay so (their health job fails too); every job's result is the good
+// board's, so the sweep's front is unaffected.
+func TestFarmBadBoardsQuarantined(t *testing.T) {
+	url := startNATS(t)
+	farm := openFarm(t, url)
+	req, tree := mlpTree(t, connect(t, url))
+	for _, kind := range []string{hilbench.FaultGarbage, hilbench.FaultWrong} {
+		startFarmAgent(t, url, hilbench.FarmAgentConfig{Name: "bad-" + kind, Driver: simDriver(t, 1, hilbench.SimFault{Kind: kind, Rate: 1}),
+			QuarantineAfter: 2, Health: healthCheck(t, tree), Poll: 20 * time.Millisecond})
+	}
+	startFarmAgent(t, url, hilbench.FarmAgentConfig{Name: "good", Driver: simDriver(t, 1), Poll: 200 * time.Millisecond})
+	for _, res := range runJobs(t, farm, req, "bad", 12) {
+		if !res.Pass || res.Error != "" || res.Agent != "good" {
+			t.Errorf("job %s: pass=%t error=%q from %s", res.JobID, res.Pass, res.Error, res.Agent)
+		}
+	}
+	for _, kind := range []string{hilbench.FaultGarbage, hilbench.FaultWrong} {
+		name := "bad-" + kind
+		waitFor(t, name+" quarantined", 20*time.Second, func() bool { return boardState(t, farm, name) == hilbench.StateQuarantined })
+	}
+}

@@ -99,7 +99,7 @@ func (f *Farm) Result(ctx context.Context, job string) (*RunResult, error) {
 	return &res, nil
 }
 
-// Wait waits until job's result is recorded or ctx ends.
+// Wait waits until job's result is recorded (stored in [ResultsStream]) or ctx ends.
 func (f *Farm) Wait(ctx context.Context, job string) (*RunResult, error) {
 	sub, err := f.nc.SubscribeSync(ResultSubject(job))
 	if err != nil {
@@ -116,6 +116,14 @@ func (f *Farm) Wait(ctx context.Context, job string) (*RunResult, error) {
 		msg, err := sub.NextMsgWithContext(wait)
 		cancel()
 		if err == nil {
+			// The live copy can arrive before the stream has stored it: return the
+			// recorded result, so that a caller reading the stream next finds it.
+			for range 50 {
+				if res, err := f.Result(ctx, job); err == nil && res != nil {
+					return res, nil
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			var res RunResult
 			if err := json.Unmarshal(msg.Data, &res); err == nil {
 				return &res, nil
@@ -270,36 +278,25 @@ func (f *Farm) readResults(ctx context.Context, n int, filter string) ([]RunResu
 	if err != nil {
 		return nil, fmt.Errorf("farm results: %w", err)
 	}
-	if info.State.Msgs == 0 {
-		return nil, nil
-	}
-	start := uint64(1)
-	if last := info.State.LastSeq; last > uint64(n) {
-		start = last - uint64(n) + 1
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{filter}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("farm results: %w", err)
+	seq := info.State.FirstSeq
+	if last := info.State.LastSeq; last >= uint64(n) && last-uint64(n)+1 > seq {
+		seq = last - uint64(n) + 1
 	}
 	var out []RunResult
-	for {
-		batch, err := cons.FetchNoWait(256)
-		if err != nil {
-			return nil, fmt.Errorf("farm results: %w", err)
-		}
-		got := 0
-		for m := range batch.Messages() {
-			got++
-			var r RunResult
-			if json.Unmarshal(m.Data(), &r) == nil {
-				out = append(out, r)
-			}
-		}
-		if got == 0 {
+	for seq <= info.State.LastSeq {
+		// The next message at or after seq on the filter.
+		m, err := s.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(filter))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			break
 		}
+		if err != nil {
+			return nil, fmt.Errorf("farm results: message %d: %w", seq, err)
+		}
+		var r RunResult
+		if json.Unmarshal(m.Data, &r) == nil {
+			out = append(out, r)
+		}
+		seq = m.Sequence + 1
 	}
 	return out, nil
 }
