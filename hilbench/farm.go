@@ -105,10 +105,11 @@ func (c FarmConfig) withDefaults() FarmConfig {
 
 // farmStores are the farm's JetStream handles.
 type farmStores struct {
-	js     jetstream.JetStream
-	jobs   jetstream.Stream
-	boards jetstream.KeyValue
-	leases jetstream.KeyValue
+	js      jetstream.JetStream
+	jobs    jetstream.Stream
+	results jetstream.Stream
+	boards  jetstream.KeyValue
+	leases  jetstream.KeyValue
 }
 
 // openFarm creates (or binds to) the farm's streams and buckets. It is idempotent and safe
@@ -126,14 +127,16 @@ func openFarm(ctx context.Context, js jetstream.JetStream, cfg FarmConfig) (*far
 	if err != nil {
 		return nil, fmt.Errorf("farm: stream %s: %w", JobsStream, err)
 	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	results, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        ResultsStream,
 		Description: "tcdse board results (kept) and refused late results",
 		Subjects:    []string{resultSubjectPrefix + ">", refusedSubjectPrefix + ">"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  cfg.Dedup,
-	}); err != nil {
+		AllowDirect: true, // result look-ups bypass the JetStream API queue
+	})
+	if err != nil {
 		return nil, fmt.Errorf("farm: stream %s: %w", ResultsStream, err)
 	}
 	boards, err := openKV(ctx, js, jetstream.KeyValueConfig{Bucket: BoardsBucket, Description: "tcdse board registry and controls", Storage: jetstream.FileStorage})
@@ -145,7 +148,7 @@ func openFarm(ctx context.Context, js jetstream.JetStream, cfg FarmConfig) (*far
 	if err != nil {
 		return nil, err
 	}
-	return &farmStores{js: js, jobs: jobs, boards: boards, leases: leases}, nil
+	return &farmStores{js: js, jobs: jobs, results: results, boards: boards, leases: leases}, nil
 }
 
 func openKV(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {

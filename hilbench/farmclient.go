@@ -81,11 +81,7 @@ func (f *Farm) Submit(ctx context.Context, req RunRequest) (RunRequest, error) {
 
 // Result returns job's recorded result, or nil when there is none yet.
 func (f *Farm) Result(ctx context.Context, job string) (*RunResult, error) {
-	m, err := f.st.js.Stream(ctx, ResultsStream)
-	if err != nil {
-		return nil, fmt.Errorf("farm result %q: %w", job, err)
-	}
-	raw, err := m.GetLastMsgForSubject(ctx, ResultSubject(job))
+	raw, err := f.st.results.GetLastMsgForSubject(ctx, ResultSubject(job))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, nil
 	}

@@ -275,7 +275,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		prog.Phase = "boards"
 		for _, gen := range res.Code {
 			var run hilbench.RunResult
-			in := activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds}
+			in := activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds, Priority: spec.HIL.Priority}
 			if err := workflow.ExecuteActivity(ctx, a.RunOnBoard, in).Get(ctx, &run); err != nil {
 				return nil, err
 			}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/activity"
@@ -55,6 +56,8 @@ func lenetSpec(t *testing.T) explore.SweepSpec {
 func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// A board job's build and run can take longer than the default 3 s on a loaded machine.
+	env.SetTestTimeout(2 * time.Minute)
 	_, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -71,7 +74,7 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 	}
 	t.Cleanup(func() { cache.Close() })
 	if withBoard {
-		agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-test", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
+		agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +89,11 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		<-agent.Ready()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(nc)})
+	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
 	return env
 }
 
