@@ -383,7 +383,7 @@ func (a *FarmAgent) handle(ctx context.Context, msg jetstream.Msg, p Priority) {
 	a.addBusy(time.Since(started))
 
 	res.JobID, res.Board, res.Class, res.Agent, res.Label = req.JobID, a.cfg.Class, a.cfg.Class, a.cfg.Name, req.Label
-	res.Attempt, res.LeaseToken = attempt, lease.first
+	res.Attempt, res.LeaseToken, res.Bucket, res.Object = attempt, lease.first, req.Bucket, req.SHA256
 	res.DurationMS = time.Since(started).Milliseconds()
 	if req.SubmittedUnixMS > 0 {
 		res.WaitMS = max(0, started.UnixMilli()-req.SubmittedUnixMS)

@@ -49,7 +49,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		newUpCmd(g), newRunCmd(g), newSweepCmd(g), newWorkerCmd(g), newAgentCmd(g),
 		newTargetsCmd(),
-		newCalibrateCmd(),
+		newCalibrateCmd(g),
 		newAnalyzeCmd(),
 		newEvalCmd(),
 	)
