@@ -1,0 +1,228 @@
+package explore
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// SearchSpace is the per-layer design space of [NSGA2]: for every prunable layer a pruning
+// rate (one of Rates), int8 or float32 (when Int8), and a weight format (one of Formats).
+type SearchSpace struct {
+	// Layers are the prunable layers (Conv, Dense, recurrent), the genome's order.
+	Layers []string `json:"layers"`
+	// Rates are the rate levels, strictly increasing, the first 0 (unpruned).
+	Rates []float64 `json:"rates"`
+	// Int8 allows each layer to be quantized to int8 (mixed precision); false keeps every
+	// layer float32.
+	Int8 bool `json:"int8,omitempty"`
+	// Formats are the weight formats a layer may take (codegen names; "" is auto); nil means
+	// auto only.
+	Formats []string `json:"formats,omitempty"`
+}
+
+// Gene is one layer's choice: indices into the space's Rates and Formats, and int8 or not.
+type Gene struct {
+	Rate   int  `json:"rate"`
+	Int8   bool `json:"int8,omitempty"`
+	Format int  `json:"format,omitempty"`
+}
+
+// Design is one candidate of a search: one gene per layer of its space, in order.
+type Design []Gene
+
+// NewSearchSpace returns the space over layers with rate levels 0 and rates (sorted, deduped)
+// and formats (nil: auto only).
+func NewSearchSpace(layers []string, rates []float64, int8 bool, formats []string) (SearchSpace, error) {
+	s := SearchSpace{Layers: slices.Clone(layers), Rates: []float64{0}, Int8: int8, Formats: slices.Clone(formats)}
+	rs := slices.Clone(rates)
+	slices.Sort(rs)
+	for _, r := range slices.Compact(rs) {
+		if r > 0 {
+			s.Rates = append(s.Rates, r)
+		}
+	}
+	if len(s.Formats) == 0 {
+		s.Formats = []string{""}
+	}
+	return s, s.Validate()
+}
+
+// Validate checks the space.
+func (s SearchSpace) Validate() error {
+	var errs []error
+	if len(s.Layers) == 0 {
+		errs = append(errs, errors.New("search space: no layers"))
+	}
+	if len(s.Rates) == 0 || s.Rates[0] != 0 {
+		errs = append(errs, fmt.Errorf("search space: rate levels %v must start at 0", s.Rates))
+	}
+	for i, r := range s.Rates {
+		if math.IsNaN(r) || r < 0 || r > MaxLayerRate || (i > 0 && r <= s.Rates[i-1]) {
+			errs = append(errs, fmt.Errorf("search space: rate levels %v must increase within [0, %v]", s.Rates, MaxLayerRate))
+			break
+		}
+	}
+	if len(s.Formats) == 0 {
+		errs = append(errs, errors.New("search space: no weight formats"))
+	}
+	if slices.Contains(s.Layers, "") {
+		errs = append(errs, errors.New("search space: empty layer name"))
+	}
+	return errors.Join(errs...)
+}
+
+// valid reports whether d is a design of s.
+func (s SearchSpace) valid(d Design) bool {
+	if len(d) != len(s.Layers) {
+		return false
+	}
+	for _, g := range d {
+		if g.Rate < 0 || g.Rate >= len(s.Rates) || g.Format < 0 || g.Format >= len(s.Formats) || (g.Int8 && !s.Int8) {
+			return false
+		}
+	}
+	return true
+}
+
+// Key identifies d within s: equal keys are the same candidate.
+func (s SearchSpace) Key(d Design) string {
+	var b strings.Builder
+	for i, g := range d {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(g.Rate))
+		if g.Int8 {
+			b.WriteString("q")
+		}
+		b.WriteString("f" + strconv.Itoa(g.Format))
+	}
+	return b.String()
+}
+
+// ModelKey identifies the model d builds, leaving out the weight formats: designs with one
+// model key have one quality (formats change only the generated code and its cost).
+func (s SearchSpace) ModelKey(d Design) string {
+	var b strings.Builder
+	for i, g := range d {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(g.Rate))
+		if g.Int8 {
+			b.WriteString("q")
+		}
+	}
+	return b.String()
+}
+
+// PruneRates returns d's pruning rates (layers at rate 0 left out).
+func (s SearchSpace) PruneRates(d Design) Rates {
+	r := Rates{}
+	for i, g := range d {
+		if s.Rates[g.Rate] > 0 {
+			r[s.Layers[i]] = s.Rates[g.Rate]
+		}
+	}
+	return r
+}
+
+// Quantized reports whether d has an int8 layer; FloatLayers are then the layers it keeps
+// float32 (QuantizeOptions.Float).
+func (s SearchSpace) Quantized(d Design) bool {
+	return slices.ContainsFunc(d, func(g Gene) bool { return g.Int8 })
+}
+
+// FloatLayers returns the layers d keeps float32 when it is quantized, in layer order.
+func (s SearchSpace) FloatLayers(d Design) []string {
+	var out []string
+	for i, g := range d {
+		if !g.Int8 {
+			out = append(out, s.Layers[i])
+		}
+	}
+	return out
+}
+
+// LayerFormats returns d's per-layer weight formats, leaving out auto ("").
+func (s SearchSpace) LayerFormats(d Design) map[string]string {
+	out := map[string]string{}
+	for i, g := range d {
+		if f := s.Formats[g.Format]; f != "" {
+			out[s.Layers[i]] = f
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// Label is a short human name of d, such as "r[0.5 0.7 0 0.9] q[1 1 0 1]".
+func (s SearchSpace) Label(d Design) string {
+	var r, q, f []string
+	anyFormat := false
+	for _, g := range d {
+		r = append(r, strconv.FormatFloat(s.Rates[g.Rate], 'g', -1, 64))
+		q = append(q, map[bool]string{true: "8", false: "f"}[g.Int8])
+		name := s.Formats[g.Format]
+		if name == "" {
+			name = "auto"
+		} else {
+			anyFormat = true
+		}
+		f = append(f, name)
+	}
+	out := "r[" + strings.Join(r, " ") + "]"
+	if s.Quantized(d) {
+		out += " p[" + strings.Join(q, "") + "]"
+	}
+	if anyFormat {
+		out += " w[" + strings.Join(f, " ") + "]"
+	}
+	return out
+}
+
+// Uniform returns the design with every layer at rate level ri, int8 or not, format 0.
+func (s SearchSpace) Uniform(ri int, int8 bool) Design {
+	d := make(Design, len(s.Layers))
+	for i := range d {
+		d[i] = Gene{Rate: ri, Int8: int8 && s.Int8}
+	}
+	return d
+}
+
+// FromRates returns the design nearest to rates from below: every layer at the largest level
+// not above its rate (so a seed never prunes more than the point it comes from), float32 or
+// int8, format 0.
+func (s SearchSpace) FromRates(rates Rates, int8 bool) Design {
+	d := s.Uniform(0, int8)
+	for i, name := range s.Layers {
+		r := rates[name]
+		for k, lv := range s.Rates {
+			if lv <= r+1e-12 {
+				d[i].Rate = k
+			}
+		}
+	}
+	return d
+}
+
+// AtLeastAsCompressed reports whether a prunes every layer at least as hard as b and keeps no
+// layer float that b quantizes: under the usual monotonicity of magnitude pruning and
+// quantization, a's quality is then no better than b's.
+func AtLeastAsCompressed(a, b Design) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Rate < b[i].Rate || (b[i].Int8 && !a[i].Int8) {
+			return false
+		}
+	}
+	return true
+}
