@@ -6,6 +6,11 @@ import (
 	"slices"
 )
 
+// CostReference is where the cost axes of [HypervolumeSpace] end, as a multiple of the
+// baseline's cost: 10 % above it, the usual margin beyond the nadir, so that a point that
+// saves ROM but keeps the baseline's RAM (a pruned float model keeps its arena) still counts.
+const CostReference = 1.1
+
 // HypervolumeSpace fixes how points become the four minimised objectives whose dominated
 // volume [Hypervolume] measures, and the reference point that bounds it. Every axis is scaled
 // so that the reference point is 1 and the ideal is 0, which makes hypervolumes of one model
@@ -14,13 +19,14 @@ import (
 //   - quality loss: (Qbase − Q) / (Qbase − QualityBound) for a higher-is-better metric (and
 //     the same formula, with both differences negative, for a lower-is-better one), clamped
 //     below at 0: 0 is the baseline's quality (or better), 1 the quality bound;
-//   - cycles, ROM and RAM: the point's value divided by the baseline's (the unpruned float
-//     model): 1 is the baseline's cost, 0 free.
+//   - cycles, ROM and RAM: the point's value divided by CostReference times the baseline's
+//     (the unpruned float model's): 1/1.1 is the baseline's cost, 1 is 10 % above it, 0 free.
 //
 // The reference point is (1, 1, 1, 1): a point at or worse than the quality bound, or at
-// least as costly as the baseline in any of cycles, ROM or RAM, adds no volume; points that do
-// not fit the target, or whose quality is NaN, add none either. A hypervolume of 1 would be a
-// free model at the baseline's quality.
+// least 1.1 times as costly as the baseline in any of cycles, ROM or RAM, adds no volume;
+// points that do not fit the target, or whose quality is NaN, add none either. A hypervolume
+// of 1 would be a free model at the baseline's quality; the baseline alone has
+// (1 − 1/1.1)³ ≈ 0.00075.
 type HypervolumeSpace struct {
 	// Baseline is the unpruned model; its cycles, ROM and RAM must be positive.
 	Baseline Point `json:"baseline"`
@@ -42,9 +48,17 @@ func (s HypervolumeSpace) Objectives(p Point) [4]float64 {
 		if base <= 0 {
 			return math.Inf(1)
 		}
-		return float64(v) / float64(base)
+		return float64(v) / (CostReference * float64(base))
 	}
 	return [4]float64{loss, ratio(p.Cycles, s.Baseline.Cycles), ratio(p.ROMBytes, s.Baseline.ROMBytes), ratio(p.RAMBytes, s.Baseline.RAMBytes)}
+}
+
+// QualityAt returns the quality whose loss is loss (the inverse of the quality axis of
+// [HypervolumeSpace.Objectives], unclamped): QualityAt(1) is the bound, QualityAt(0) the
+// baseline's quality.
+func (s HypervolumeSpace) QualityAt(loss float64) float64 {
+	qb := s.Baseline.Quality
+	return qb - loss*(qb-s.QualityBound)
 }
 
 // valid reports whether the space can measure anything: a bound strictly on the worse side of

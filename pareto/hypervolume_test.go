@@ -82,15 +82,18 @@ func TestHypervolumeOfMatchesGridCount(t *testing.T) {
 func TestHypervolumeNormalisation(t *testing.T) {
 	base := pt("dense", 0.98, 1000, 4000, 800)
 	s := HypervolumeSpace{Baseline: base, QualityBound: 0.88, HigherIsBetter: true}
-	// Half the loss budget, half the cycles, a quarter of the ROM, all of the RAM (adds none).
-	if o := s.Objectives(pt("p", 0.93, 500, 1000, 800)); !near(o[0], 0.5) || o[1] != 0.5 || o[2] != 0.25 || o[3] != 1 {
-		t.Errorf("objectives %v, want [0.5 0.5 0.25 1]", o)
+	// Half the loss budget, 0.55 of the reference's cycles, 1.1 of its ROM (adds none).
+	if o := s.Objectives(pt("p", 0.93, 550, 4400, 800)); !near(o[0], 0.5) || !near(o[1], 0.5) || !near(o[2], 1) || !near(o[3], 1/1.1) {
+		t.Errorf("objectives %v, want [0.5 0.5 1 0.909]", o)
 	}
-	if hv := Hypervolume([]Point{base}, s); hv != 0 {
-		t.Errorf("baseline alone has hypervolume %v, want 0 (it is the reference's cost)", hv)
+	if hv := Hypervolume([]Point{pt("p", 0.93, 550, 4400, 800)}, s); hv != 0 {
+		t.Errorf("a point at the ROM reference has hypervolume %v, want 0", hv)
 	}
-	// Quality above the baseline clamps to loss 0: (1)(0.5)(0.5)(0.5).
-	better := pt("b", 0.99, 500, 2000, 400)
+	if hv, want := Hypervolume([]Point{base}, s), math.Pow(1-1/1.1, 3); !near(hv, want) {
+		t.Errorf("baseline alone has hypervolume %v, want (1-1/1.1)³ = %v", hv, want)
+	}
+	// Quality above the baseline clamps to loss 0: (1)(0.5)(0.5)(0.5) at 55 % of the costs.
+	better := pt("b", 0.99, 550, 2200, 440)
 	if hv := Hypervolume([]Point{better}, s); !near(hv, 0.125) {
 		t.Errorf("hypervolume %v, want 0.125", hv)
 	}
@@ -101,7 +104,7 @@ func TestHypervolumeNormalisation(t *testing.T) {
 	}
 	// A lower-is-better metric: mse 10 at baseline, bound 20; mse 15 is loss 0.5.
 	mse := HypervolumeSpace{Baseline: pt("dense", 10, 1000, 4000, 800), QualityBound: 20}
-	if hv := Hypervolume([]Point{pt("m", 15, 500, 2000, 400)}, mse); !near(hv, 0.5*0.125) {
+	if hv := Hypervolume([]Point{pt("m", 15, 550, 2200, 440)}, mse); !near(hv, 0.5*0.125) {
 		t.Errorf("mse hypervolume %v, want 0.0625", hv)
 	}
 	// A bound on the better side of the baseline measures nothing.
@@ -116,7 +119,7 @@ func TestHypervolumeTraceAndReport(t *testing.T) {
 	r := Report{Metric: "top1", HigherIsBetter: true, Baseline: base, Points: pts, Front: Front(pts, true)}
 	r.SetHypervolume(0.88)
 	tr := r.Hypervolume.Trace
-	if len(tr) != 4 || tr[0].Hypervolume != 0 || tr[2].Hypervolume != tr[1].Hypervolume || !(tr[3].Hypervolume > tr[2].Hypervolume) {
+	if len(tr) != 4 || !near(tr[0].Hypervolume, math.Pow(1-1/1.1, 3)) || tr[2].Hypervolume != tr[1].Hypervolume || !(tr[3].Hypervolume > tr[2].Hypervolume) {
 		t.Fatalf("trace %+v: want 0, then a rise, flat for a dominated point, then a rise", tr)
 	}
 	if r.Hypervolume.Value != tr[3].Hypervolume {
@@ -125,5 +128,14 @@ func TestHypervolumeTraceAndReport(t *testing.T) {
 	secs := HypervolumeTrace(pts, []float64{1, 2, 3, 4}, r.Hypervolume.Space)
 	if secs[3].Seconds != 10 || secs[3].Evaluations != 4 {
 		t.Errorf("last sample %+v, want 4 evaluations and 10 seconds", secs[3])
+	}
+}
+
+func TestHypervolumeSpaceQualityAt(t *testing.T) {
+	s := HypervolumeSpace{Baseline: pt("dense", 0.98, 1, 1, 1), QualityBound: 0.88, HigherIsBetter: true}
+	for _, q := range []float64{0.98, 0.93, 0.88} {
+		if got := s.QualityAt(s.Objectives(pt("p", q, 1, 1, 1))[0]); !near(got, q) {
+			t.Errorf("QualityAt(loss of %v) = %v", q, got)
+		}
 	}
 }
