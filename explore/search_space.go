@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tcdse/tcdse/dataset"
+	"github.com/tcdse/tcdse/model"
 )
 
 // SearchSpace is the per-layer design space of [NSGA2]: for every prunable layer a pruning
@@ -225,4 +228,26 @@ func AtLeastAsCompressed(a, b Design) bool {
 		}
 	}
 	return true
+}
+
+// BuildDesign returns the model of design d: g pruned at d's rates and, when d has an int8
+// layer, quantized with opts (its Float replaced by d's float layers), calibrated on calib.
+// Weight formats are not part of the model; pass [SearchSpace.LayerFormats] to codegen.
+func (s SearchSpace) BuildDesign(g *model.Graph, calib *dataset.Dataset, d Design, opts QuantizeOptions) (*model.Graph, error) {
+	if !s.valid(d) {
+		return nil, fmt.Errorf("search: design %v does not belong to the space of %d layers", d, len(s.Layers))
+	}
+	pruned, err := Prune(g, s.PruneRates(d))
+	if err != nil {
+		return nil, fmt.Errorf("design %s: %w", s.Label(d), err)
+	}
+	if !s.Quantized(d) {
+		return pruned, nil
+	}
+	opts.Float = s.FloatLayers(d)
+	q, err := Quantize(pruned, calib, opts)
+	if err != nil {
+		return nil, fmt.Errorf("design %s: %w", s.Label(d), err)
+	}
+	return q, nil
 }
