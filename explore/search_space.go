@@ -251,3 +251,56 @@ func (s SearchSpace) BuildDesign(g *model.Graph, calib *dataset.Dataset, d Desig
 	}
 	return q, nil
 }
+
+// SizePriorSeeds returns designs that cost no evaluation to propose: for every global rate,
+// the weights of all layers ranked together by [GlobalWeightedRates] with a layer's tolerance
+// proportional to its weight count (the largest layer 1), so that big layers, which hold the
+// bytes and cycles, are pruned hard and small ones (often the first convolution and the
+// classifier, which are sensitive and cheap to keep) barely; each mapped into the space from
+// below, float32 and, when the space allows it, int8. They seed a search that has no
+// sensitivity results.
+func (s SearchSpace) SizePriorSeeds(g *model.Graph, globalRates []float64) ([]Design, error) {
+	largest := 0
+	for _, name := range s.Layers {
+		if n := g.Node(name); n != nil && n.Weight != nil {
+			largest = max(largest, n.Weight.Len())
+		}
+	}
+	sens := map[string]float64{}
+	for _, name := range s.Layers {
+		if n := g.Node(name); n != nil && n.Weight != nil && largest > 0 {
+			sens[name] = 1 - float64(n.Weight.Len())/float64(largest)
+		}
+	}
+	var out []Design
+	for _, r := range globalRates {
+		rates, err := GlobalWeightedRates(g, sens, r)
+		if err != nil {
+			return nil, err
+		}
+		if s.Int8 {
+			out = append(out, s.FromRates(rates, true))
+		}
+		out = append(out, s.FromRates(rates, false))
+	}
+	return out, nil
+}
+
+// SearchRateLevels returns the rate levels a search offers every layer: the sweep's probe
+// rates and, beyond the highest, two more, halfway to 1 and MaxLayerRate, as GWP steps with
+// g > 1 reach past the probed rates too.
+func SearchRateLevels(rates []float64) []float64 {
+	out := slices.Clone(rates)
+	slices.Sort(out)
+	top := 0.0
+	if len(out) > 0 {
+		top = out[len(out)-1]
+	}
+	for _, r := range []float64{(top + 1) / 2, MaxLayerRate} {
+		if r > top && r <= MaxLayerRate {
+			out = append(out, r)
+			top = r
+		}
+	}
+	return out
+}

@@ -200,3 +200,34 @@ func TestSearchScreen(t *testing.T) {
 		t.Errorf("lighter design %+v, want scored with stop loss 0.05", sc[0])
 	}
 }
+
+func TestSearchRateLevels(t *testing.T) {
+	if got := SearchRateLevels([]float64{0.5, 0.3, 0.95}); !slices.Equal(got, []float64{0.3, 0.5, 0.95, 0.975, MaxLayerRate}) {
+		t.Errorf("levels %v", got)
+	}
+	if got := SearchRateLevels([]float64{0.99}); !slices.Equal(got, []float64{0.99}) {
+		t.Errorf("levels beyond MaxLayerRate: %v", got)
+	}
+}
+
+// The size prior prunes LeNet's big first Dense layer harder than its 150-weight first
+// convolution, and maps both into the space from below.
+func TestSizePriorSeedsLeNet(t *testing.T) {
+	g, _ := loadLeNet(t)
+	layers := []string{"Conv_0", "Conv_3", "Gemm_8", "Gemm_10", "Gemm_12"}
+	s, err := NewSearchSpace(layers, SearchRateLevels([]float64{0.3, 0.5, 0.7, 0.8, 0.9, 0.95}), true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds, err := s.SizePriorSeeds(g, []float64{0.8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seeds) != 2 || !s.Quantized(seeds[0]) || s.Quantized(seeds[1]) {
+		t.Fatalf("seeds %v: want an int8 and a float design", seeds)
+	}
+	r := s.PruneRates(seeds[1])
+	if !(r["Gemm_8"] > r["Conv_0"]) || r["Gemm_8"] < 0.8 {
+		t.Errorf("size prior rates %v: want Gemm_8 pruned hardest, at least 0.8", r)
+	}
+}
