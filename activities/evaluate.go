@@ -96,6 +96,11 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 			res.UnstructuredLayers = append(res.UnstructuredLayers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
 		}
 	}
+	if spec.Search != nil {
+		if res.SearchLayers, err = searchLayers(g, spec); err != nil {
+			return res, err
+		}
+	}
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
@@ -218,6 +223,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
 		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
 		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash, Seconds: time.Since(start).Seconds(),
+		LayerFormats: in.LayerFormats,
 	}
 	if !staged.Complete {
 		ev.Stopped, ev.Samples, ev.Total = true, staged.Samples, staged.Total

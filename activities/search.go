@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/model"
 	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/tc3xx"
 )
@@ -14,6 +15,24 @@ import (
 // priceCalibrationSamples calibrate the int8 graph of a design that is only priced: its
 // weights, and so its sizes, sparsity and cost, do not depend on the activation ranges.
 const priceCalibrationSamples = 8
+
+// searchLayers returns the layers of g a spec's search chooses for (every prunable layer), and
+// checks the search's weight formats.
+func searchLayers(g *model.Graph, spec explore.SweepSpec) ([]string, error) {
+	for _, f := range spec.Search.WithDefaults().Formats {
+		if f == "" {
+			continue
+		}
+		if _, err := codegen.PlanGraph(g, codegen.Options{Format: f}); err != nil {
+			return nil, badInput("BadSpec", fmt.Errorf("search.formats: %w", err))
+		}
+	}
+	layers, _ := explore.SensitivityLayers(g, spec.Rates, false, "")
+	if len(layers) == 0 {
+		return nil, badInput("BadSpec", fmt.Errorf("search: model %s has no prunable layer", spec.Model))
+	}
+	return layers, nil
+}
 
 // PriceInput asks for the cost of search designs before any is scored.
 type PriceInput struct {

@@ -35,7 +35,10 @@ type ImportResult struct {
 	// UnstructuredLayers are the layers the unstructured phase of a two-phase sweep probes
 	// (every prunable layer; see explore.SweepSpec.HasUnstructuredPhase); empty otherwise.
 	UnstructuredLayers []LayerInfo `json:"unstructured_layers,omitempty"`
-	Baseline           Evaluation  `json:"baseline"`
+	// SearchLayers are the layers a spec's search gives per-layer choices (every prunable
+	// layer); empty without search.
+	SearchLayers []string   `json:"search_layers,omitempty"`
+	Baseline     Evaluation `json:"baseline"`
 	// Train is the stored fine-tuning data when the spec fine-tunes (see FineTuneFor).
 	Train *store.Ref `json:"train,omitempty"`
 	// CostModel is the spec's calibrated cost model, read once on the worker; nil means the
@@ -114,6 +117,9 @@ type Evaluation struct {
 	Total   int  `json:"total,omitempty"`
 	// Seconds is the host time the evaluation took (building and scoring) when it ran.
 	Seconds float64 `json:"seconds,omitempty"`
+	// LayerFormats are the per-layer weight formats the point was costed with (a search
+	// design's); its code is generated with them.
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
 }
 
 // Point converts an evaluation into a Pareto point. A stopped evaluation's point does not
@@ -132,13 +138,15 @@ func (e Evaluation) Point() pareto.Point {
 
 // GenerateInput asks for C code for one point.
 type GenerateInput struct {
-	Model   store.Ref     `json:"model"`
-	Format  string        `json:"format,omitempty"`
-	Rates   explore.Rates `json:"rates,omitempty"`
-	Data    store.Ref     `json:"data"`
-	Label   string        `json:"label"`
-	OutDir  string        `json:"out_dir"`
-	Vectors int           `json:"vectors"`
+	Model  store.Ref `json:"model"`
+	Format string    `json:"format,omitempty"`
+	// LayerFormats override Format for single layers (a search point's formats).
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
+	Rates        explore.Rates     `json:"rates,omitempty"`
+	Data         store.Ref         `json:"data"`
+	Label        string            `json:"label"`
+	OutDir       string            `json:"out_dir"`
+	Vectors      int               `json:"vectors"`
 }
 
 // GenerateResult tells where the generated tree is.

@@ -30,7 +30,9 @@ type SweepResult struct {
 	// Steps are the GWP steps in order: the structured ones, then the unstructured ones.
 	Steps []activities.Evaluation `json:"steps"`
 	// Int8 are the int8 points of the GWP steps (spec.quantize), in step order.
-	Int8   []activities.Evaluation     `json:"int8,omitempty"`
+	Int8 []activities.Evaluation `json:"int8,omitempty"`
+	// Search are the search's evaluations (spec.search) in order.
+	Search []activities.Evaluation     `json:"search,omitempty"`
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
@@ -229,6 +231,21 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		}
 	}
 
+	// 3c. With search, NSGA-II over per-layer choices, seeded from the GWP steps.
+	bound, boundErr := spec.QualityBound(imp.Baseline.Quality, metric.HigherIsBetter)
+	var searchEvals []activities.Evaluation
+	if spec.Search != nil {
+		if boundErr != nil {
+			return nil, temporal.NewNonRetryableApplicationError(boundErr.Error(), "BadSpec", boundErr)
+		}
+		prog.Phase = "search"
+		sp := &searchPhase{spec: spec, imp: imp, base: evalIn("", nil), prog: prog,
+			hv: pareto.HypervolumeSpace{Baseline: imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: metric.HigherIsBetter}}
+		if searchEvals, err = sp.run(ctx, steps); err != nil {
+			return nil, err
+		}
+	}
+
 	// 4. Pareto merge over every evaluated point.
 	prog.Phase = "front"
 	target, err := tc3xx.Lookup(spec.Target)
@@ -239,7 +256,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		Metric: spec.Metric, HigherIsBetter: metric.HigherIsBetter, Target: spec.Target,
 		ClockMHz: float64(target.Core.Clock.Value) / 1e6, Baseline: imp.Baseline.Point(),
 	}
-	for _, ev := range append(append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), uProbeEvals...), steps...), int8Points...) {
+	for _, ev := range append(append(append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), uProbeEvals...), steps...), int8Points...), searchEvals...) {
 		p := ev.Point()
 		if why, below := belowFloor(p.Quality); below && p.Fits {
 			p.Fits, p.Reason = false, why
@@ -248,19 +265,22 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	}
 	report.Front = pareto.Front(report.Points, metric.HigherIsBetter)
 	report.SetFootprintRatios()
-	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, UnstructuredSensitivity: uSens, Steps: steps, Int8: int8Points, Report: report}
+	if boundErr == nil {
+		report.SetHypervolume(bound)
+	}
+	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, UnstructuredSensitivity: uSens, Steps: steps, Int8: int8Points, Search: searchEvals, Report: report}
 
 	// 5. Code for the chosen points, and their runs on a board.
 	prog.Phase = "generate"
 	chosen := choosePoints(report.Front, spec.Generate.Max, metric.HigherIsBetter)
 	byID := map[string]activities.Evaluation{imp.Baseline.CandidateID: imp.Baseline}
-	for _, ev := range append(append(append(probeEvals, uProbeEvals...), steps...), int8Points...) {
+	for _, ev := range append(append(append(append(probeEvals, uProbeEvals...), steps...), int8Points...), searchEvals...) {
 		byID[ev.CandidateID] = ev
 	}
 	prog.Total += len(chosen) * 2
 	for _, p := range chosen {
 		ev := byID[p.ID]
-		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors, Format: spec.Generate.Format}
+		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors, Format: spec.Generate.Format, LayerFormats: ev.LayerFormats}
 		if ev.Model != nil {
 			in.Model, in.Rates = *ev.Model, nil
 		}
