@@ -11,6 +11,7 @@ import (
 const (
 	DecideScore     = "score"      // scored (on growing subsets, see ScoreStaged)
 	DecideUnfit     = "unfit"      // does not fit the target's memories: never scored
+	DecideOutside   = "outside"    // costs at least the reference in some objective: never scored
 	DecideDominated = "dominated"  // a scored point at least as cheap is at least as good: never scored
 	DecideSameModel = "same-model" // its model (rates and precision) was scored; formats change cost only
 	DecideBudget    = "budget"     // no evaluations left
@@ -70,6 +71,11 @@ type SearchConfig struct {
 	// MaxPriced bounds the designs priced (0 means 50 × Budget), so that a search whose every
 	// child is screened out still ends.
 	MaxPriced int
+	// Reference, when set (one value per cost), bounds the region of interest: a design that
+	// costs at least Reference[i] in some cost i is outside it (the hypervolume's reference
+	// point: such a design can add nothing to the measured front), is never scored, and
+	// counts as infeasible by how far it exceeds the reference.
+	Reference []float64
 }
 
 // SearchRun drives one multi-objective search in three steps per generation, each of which the
@@ -153,6 +159,10 @@ func (r *SearchRun) Screen(designs []Design, prices []Price) ([]Screening, error
 			out[i] = Screening{Decision: DecideUnfit}
 			continue
 		}
+		if r.excess(p.Costs) > 0 {
+			out[i] = Screening{Decision: DecideOutside}
+			continue
+		}
 		if loss, ok := exact[space.ModelKey(d)]; ok {
 			out[i] = Screening{Decision: DecideSameModel, Loss: loss}
 			continue
@@ -187,6 +197,18 @@ func (r *SearchRun) Screen(designs []Design, prices []Price) ([]Screening, error
 	return out, nil
 }
 
+// excess is how far costs exceed the reference (0 inside, or without a reference); a cost
+// equal to its reference counts as a small excess, since it adds no volume either.
+func (r *SearchRun) excess(costs []float64) float64 {
+	ex := 0.0
+	for i, ref := range r.cfg.Reference {
+		if i < len(costs) && costs[i] >= ref {
+			ex += costs[i] - ref + 1e-9
+		}
+	}
+	return ex
+}
+
 // costsNoMore reports whether a ≤ b in every cost.
 func costsNoMore(a, b []float64) bool {
 	if len(a) != len(b) {
@@ -219,7 +241,7 @@ func (r *SearchRun) Record(designs []Design, prices []Price, screens []Screening
 			rec.Loss, rec.Complete = screens[i].Loss, true
 		case DecideDominated:
 			rec.Loss = screens[i].Loss
-		case DecideUnfit:
+		case DecideUnfit, DecideOutside:
 			rec.Loss = math.NaN()
 		case DecideBudget:
 			// Not learned; asked again never (the run ends with this generation).
@@ -229,20 +251,25 @@ func (r *SearchRun) Record(designs []Design, prices []Price, screens []Screening
 			return fmt.Errorf("search: unknown decision %q", rec.Decision)
 		}
 		r.records = append(r.records, rec)
-		told = append(told, searchPoint(rec))
+		told = append(told, r.searchPoint(rec))
 	}
 	r.alg.Tell(told)
 	return nil
 }
 
 // searchPoint turns a record into the algorithm's view: objectives (loss, costs...) and Deb's
-// violation (not fitting: 1 plus the overflow; a loss beyond the bound: its excess).
-func searchPoint(rec SearchRecord) SearchPoint {
+// violation (not fitting: 1 plus the overflow; outside the reference: the excess; a loss
+// beyond the bound: its excess).
+func (r *SearchRun) searchPoint(rec SearchRecord) SearchPoint {
 	p := SearchPoint{Design: rec.Design, Objectives: append([]float64{rec.Loss}, rec.Price.Costs...)}
-	if !rec.Price.Fits {
+	switch {
+	case !rec.Price.Fits:
 		p.Objectives[0] = 1
 		p.Violation = 1 + math.Max(0, rec.Price.Overflow)
-	} else if rec.Loss > 1 {
+	case rec.Decision == DecideOutside:
+		p.Objectives[0] = 1
+		p.Violation = r.excess(rec.Price.Costs)
+	case rec.Loss > 1:
 		p.Violation = rec.Loss - 1
 	}
 	return p

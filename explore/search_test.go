@@ -192,6 +192,12 @@ func TestSearchScreen(t *testing.T) {
 	if sc[0].Loss != 0.05 || sc[1].Loss != 0.05 || sc[2].StopLoss != 1 {
 		t.Errorf("screenings %+v: want the known loss 0.05 and the stop at the bound", sc)
 	}
+	// With a reference, a design at or beyond it in one cost is outside, never scored.
+	r.cfg.Reference = []float64{1, 1, 1}
+	sc, _ = r.Screen([]Design{p.space.Uniform(6, true)}, []Price{{Costs: []float64{1.2, 0.1, 0.5}, Fits: true}})
+	if sc[0].Decision != DecideOutside {
+		t.Errorf("design beyond the reference: %+v, want outside", sc[0])
+	}
 	// A design that costs more than light in every objective but compresses less is scored
 	// with light's loss as its stop.
 	lighter := p.space.Uniform(0, false)

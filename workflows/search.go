@@ -38,7 +38,8 @@ func (s *searchPhase) run(ctx workflow.Context, steps []activities.Evaluation) (
 	for _, st := range steps {
 		seeds = append(seeds, space.FromRates(st.Rates, true), space.FromRates(st.Rates, false))
 	}
-	run, err := explore.NewSearchRun(explore.SearchConfig{Space: space, Budget: cfg.Budget, Batch: cfg.Batch, Seed: cfg.Seed, Seeds: seeds})
+	run, err := explore.NewSearchRun(explore.SearchConfig{Space: space, Budget: cfg.Budget, Batch: cfg.Batch, Seed: cfg.Seed, Seeds: seeds,
+		Reference: []float64{1, 1, 1}})
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
 	}

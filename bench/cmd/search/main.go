@@ -45,7 +45,7 @@ import (
 func main() {
 	var models, seedList, repo, shared string
 	var batch, limit int
-	var replay, strict bool
+	var replay, strict, random, verbose bool
 	flag.StringVar(&models, "models", "lenet,ad01,kws01", "problems: lenet, ad01, kws01")
 	flag.StringVar(&seedList, "seeds", "1,2,3", "seeds of the random and NSGA-II searches (medians are reported)")
 	flag.IntVar(&batch, "batch", 10, "NSGA-II population: designs asked per generation")
@@ -53,6 +53,8 @@ func main() {
 	flag.StringVar(&shared, "shared", "../shared/datasets", "the shared datasets directory (ad01, kws01)")
 	flag.BoolVar(&replay, "replay", true, "also score every design NSGA-II scored in full, to measure staged scoring's savings")
 	flag.IntVar(&limit, "limit", 0, "score only the first N samples of each data set (quick runs; 0 = all)")
+	flag.BoolVar(&random, "random", true, "run the random search too")
+	flag.BoolVar(&verbose, "v", false, "print the fronts of gwp and of nsga2's first seed")
 	flag.BoolVar(&strict, "strict", false, "exit 1 when a target is missed")
 	flag.Parse()
 	var seeds []uint64
@@ -72,7 +74,7 @@ func main() {
 			fmt.Printf("\n%s: skipped: %v\n", name, err)
 			continue
 		}
-		m, err := runProblem(p, seeds, batch, replay)
+		m, err := runProblem(p, seeds, batch, replay, random, verbose)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "search: %s: %v\n", name, err)
 			os.Exit(1)
@@ -87,7 +89,7 @@ func main() {
 
 // runProblem runs the three methods on one problem, prints its tables and returns how many
 // targets were missed.
-func runProblem(p *problem, seeds []uint64, batch int, replay bool) (int, error) {
+func runProblem(p *problem, seeds []uint64, batch int, replay, random, verbose bool) (int, error) {
 	start := time.Now()
 	b, err := newBench(p)
 	if err != nil {
@@ -105,17 +107,23 @@ func runProblem(p *problem, seeds []uint64, batch int, replay bool) (int, error)
 	var rndTraces, nsTraces [][]pareto.HypervolumeSample
 	var outs []*searchOutcome
 	for _, seed := range seeds {
-		rs, err := b.random(seed, budget)
-		if err != nil {
-			return 0, err
+		if random {
+			rs, err := b.random(seed, budget)
+			if err != nil {
+				return 0, err
+			}
+			rndTraces = append(rndTraces, b.trace(rs))
 		}
-		rndTraces = append(rndTraces, b.trace(rs))
 		o, err := b.nsga2(seed, budget, batch, replay)
 		if err != nil {
 			return 0, err
 		}
 		outs = append(outs, o)
 		nsTraces = append(nsTraces, b.trace(o.steps))
+	}
+	if verbose {
+		b.printFront("gwp", gwpSteps)
+		b.printFront("nsga2 seed "+strconv.FormatUint(seeds[0], 10), outs[0].steps)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "method\tHV@25%%\tHV@50%%\tHV@75%%\tHV@%d\teval s\t\n", budget)
@@ -128,7 +136,9 @@ func runProblem(p *problem, seeds []uint64, batch int, replay bool) (int, error)
 		fmt.Fprintf(tw, "%.1f\t\n", median(traces, func(t []pareto.HypervolumeSample) float64 { return at(t, budget).Seconds }))
 	}
 	row("gwp", [][]pareto.HypervolumeSample{gwpTrace})
-	row("random", rndTraces)
+	if random {
+		row("random", rndTraces)
+	}
 	row("nsga2", nsTraces)
 	tw.Flush()
 
@@ -182,6 +192,23 @@ func runProblem(p *problem, seeds []uint64, batch int, replay bool) (int, error)
 	}
 	fmt.Printf("  (%s took %.0f s)\n", p.name, time.Since(start).Seconds())
 	return missed, nil
+}
+
+// printFront prints the front of a method's points with their normalised objectives.
+func (b *bench) printFront(name string, steps []step) {
+	var pts []pareto.Point
+	for _, s := range steps {
+		if s.point != nil {
+			pts = append(pts, *s.point)
+		}
+		pts = append(pts, s.extra...)
+	}
+	front := b.front(pts)
+	fmt.Printf("  %s front (%d points, hypervolume %.4f):\n", name, len(front), pareto.Hypervolume(front, b.space))
+	for _, p := range front {
+		o := b.space.Objectives(p)
+		fmt.Printf("    %-48s q %.4f  loss %.2f cyc %.2f rom %.2f ram %.2f\n", p.Label, p.Quality, o[0], o[1], o[2], o[3])
+	}
 }
 
 func screenSummary(m map[string]int) string {

@@ -239,7 +239,8 @@ func (b *bench) nsga2(seed uint64, budget, batch int, replay bool) (*searchOutco
 		return nil, err
 	}
 	seeds = append(seeds, prior...)
-	run, err := explore.NewSearchRun(explore.SearchConfig{Space: sp, Budget: budget, Batch: batch, Seed: seed, Seeds: seeds})
+	run, err := explore.NewSearchRun(explore.SearchConfig{Space: sp, Budget: budget, Batch: batch, Seed: seed, Seeds: seeds,
+		Reference: []float64{1, 1, 1}})
 	if err != nil {
 		return nil, err
 	}
