@@ -131,12 +131,14 @@ func (r *SearchRun) Next() []Design {
 	return r.alg.Ask(min(r.cfg.Batch, r.cfg.MaxPriced-r.priced))
 }
 
-// Screen decides, for designs priced in order, which are scored. A design that does not fit is
-// never scored; nor one whose model was already scored (its loss is known; formats only change
-// cost); nor one that a complete, fitting point dominates for certain: that point costs no more
-// in every priced objective and its loss is no larger than the design's least possible loss,
-// which is the largest loss of a scored design it compresses at least as much as (see
-// [AtLeastAsCompressed]; pruning or quantizing more is assumed not to help quality), else 0.
+// Screen decides, for designs priced in order, which are scored. A design that does not fit, or
+// (with a Reference) lies outside the region of interest, is never scored; nor one that a
+// complete, fitting point dominates for certain: that point costs no more in every priced
+// objective and its loss is no larger than the design's least possible loss, which is its
+// model's loss when that model was scored with other formats, else the largest loss of a
+// scored design it compresses at least as much as (see [AtLeastAsCompressed]; pruning or
+// quantizing more is assumed not to help quality), else 0. A design whose model was scored and
+// that no point dominates is a point of its own without scoring (DecideSameModel).
 // Designs beyond the remaining budget are DecideBudget. Screen does not change the run.
 func (r *SearchRun) Screen(designs []Design, prices []Price) ([]Screening, error) {
 	if len(designs) != len(prices) {
@@ -163,14 +165,14 @@ func (r *SearchRun) Screen(designs []Design, prices []Price) ([]Screening, error
 			out[i] = Screening{Decision: DecideOutside}
 			continue
 		}
-		if loss, ok := exact[space.ModelKey(d)]; ok {
-			out[i] = Screening{Decision: DecideSameModel, Loss: loss}
-			continue
-		}
-		least := 0.0
-		for _, y := range complete {
-			if AtLeastAsCompressed(d, y.Design) {
-				least = math.Max(least, y.Loss)
+		// least is the least loss d can have: its model's when scored, else the largest loss of
+		// a scored design it compresses at least as much as.
+		least, known := exact[space.ModelKey(d)]
+		if !known {
+			for _, y := range complete {
+				if AtLeastAsCompressed(d, y.Design) {
+					least = math.Max(least, y.Loss)
+				}
 			}
 		}
 		stop := 1.0
@@ -187,6 +189,8 @@ func (r *SearchRun) Screen(designs []Design, prices []Price) ([]Screening, error
 		switch {
 		case dominated:
 			out[i] = Screening{Decision: DecideDominated, Loss: least}
+		case known:
+			out[i] = Screening{Decision: DecideSameModel, Loss: least}
 		case left <= 0:
 			out[i] = Screening{Decision: DecideBudget}
 		default:

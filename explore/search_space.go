@@ -92,24 +92,15 @@ func (s SearchSpace) valid(d Design) bool {
 }
 
 // Key identifies d within s: equal keys are the same candidate.
-func (s SearchSpace) Key(d Design) string {
-	var b strings.Builder
-	for i, g := range d {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strconv.Itoa(g.Rate))
-		if g.Int8 {
-			b.WriteString("q")
-		}
-		b.WriteString("f" + strconv.Itoa(g.Format))
-	}
-	return b.String()
-}
+func (s SearchSpace) Key(d Design) string { return geneKey(d, true) }
 
 // ModelKey identifies the model d builds, leaving out the weight formats: designs with one
 // model key have one quality (formats change only the generated code and its cost).
-func (s SearchSpace) ModelKey(d Design) string {
+func (s SearchSpace) ModelKey(d Design) string { return geneKey(d, false) }
+
+// geneKey writes every gene as its rate level, "q" when int8, and with formats "f" and the
+// format's index.
+func geneKey(d Design, formats bool) string {
 	var b strings.Builder
 	for i, g := range d {
 		if i > 0 {
@@ -118,6 +109,9 @@ func (s SearchSpace) ModelKey(d Design) string {
 		b.WriteString(strconv.Itoa(g.Rate))
 		if g.Int8 {
 			b.WriteString("q")
+		}
+		if formats {
+			b.WriteString("f" + strconv.Itoa(g.Format))
 		}
 	}
 	return b.String()
