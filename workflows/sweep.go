@@ -33,7 +33,9 @@ type SweepResult struct {
 	// Steps are the GWP steps in order: the structured ones, then the unstructured ones.
 	Steps []activities.Evaluation `json:"steps"`
 	// Int8 are the int8 points of the GWP steps (spec.quantize), in step order.
-	Int8   []activities.Evaluation     `json:"int8,omitempty"`
+	Int8 []activities.Evaluation `json:"int8,omitempty"`
+	// Search are the search's evaluations (spec.search) in order.
+	Search []activities.Evaluation     `json:"search,omitempty"`
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
@@ -54,7 +56,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.front, r.generate, r.boards, r.writeReport}
+	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.writeReport}
 	for _, phase := range phases {
 		if err := phase(); err != nil {
 			return nil, err
@@ -75,9 +77,9 @@ type sweepRun struct {
 	imp activities.ImportResult
 	// pmax are the layers' maximum rates from the first sensitivity analysis.
 	pmax map[string]float64
-	// probes, steps and int8 are every evaluated candidate, in the order they were planned;
-	// steps holds both phases' GWP steps.
-	probes, steps, int8 []activities.Evaluation
+	// probes, steps, int8 and searched are every evaluated candidate, in the order they were
+	// planned; steps holds both phases' GWP steps.
+	probes, steps, int8, searched []activities.Evaluation
 	// last and lastHash are the model the next GWP step starts from: the base model, then
 	// each step's model that is not below the floor.
 	last     store.Ref
@@ -189,6 +191,22 @@ func (r *sweepRun) unstructured() error {
 	return nil
 }
 
+// search runs the multi-objective search (spec.search), seeded from the GWP steps.
+func (r *sweepRun) search() error {
+	if r.spec.Search == nil {
+		return nil
+	}
+	bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter)
+	if err != nil {
+		return badSpec(err)
+	}
+	r.prog.Phase = "search"
+	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
+		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
+	r.searched, err = sp.run(r.ctx, r.steps)
+	return err
+}
+
 // step evaluates one GWP step from the last model (fine-tuned when the spec says so) and its
 // int8 point, and says whether the walk stops there because the step is below the floor;
 // otherwise the next step starts from it.
@@ -227,7 +245,7 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 
 // evaluated is every candidate but the baseline, in report order.
 func (r *sweepRun) evaluated() []activities.Evaluation {
-	return append(append(append([]activities.Evaluation(nil), r.probes...), r.steps...), r.int8...)
+	return append(append(append(append([]activities.Evaluation(nil), r.probes...), r.steps...), r.int8...), r.searched...)
 }
 
 // front merges every evaluated point into the report and its Pareto front.
@@ -237,8 +255,11 @@ func (r *sweepRun) front() error {
 	if err != nil {
 		return badSpec(err)
 	}
-	r.res.Steps, r.res.Int8 = r.steps, r.int8
+	r.res.Steps, r.res.Int8, r.res.Search = r.steps, r.int8, r.searched
 	r.res.Report = mergeReport(r.spec, r.metric, float64(target.Core.Clock.Value)/1e6, r.imp.Baseline, r.evaluated())
+	if bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter); err == nil {
+		r.res.Report.SetHypervolume(bound)
+	}
 	return nil
 }
 
