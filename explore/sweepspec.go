@@ -72,6 +72,9 @@ type GenerateSpec struct {
 type HILSpec struct {
 	Board          string `json:"board,omitempty" yaml:"board"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" yaml:"timeout_seconds"`
+	// Priority is the farm priority of the sweep's board jobs: "interactive" (ahead of every
+	// batch job of the class) or "batch" (the default).
+	Priority string `json:"priority,omitempty" yaml:"priority"`
 }
 
 // Defaults used when a field is zero.
@@ -196,6 +199,11 @@ func (s SweepSpec) Validate() error {
 	}
 	if s.Target == "" {
 		bad("target", "missing, e.g. tc387:cpu2")
+	}
+	switch s.HIL.Priority {
+	case "", "interactive", "batch":
+	default:
+		bad("hil.priority", "%q is not interactive or batch", s.HIL.Priority)
 	}
 	if ext := strings.ToLower(filepath.Ext(s.CostModel)); s.CostModel != "" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
 		bad("cost_model", "%q: want the .json (or .yaml) file written by tcdse calibrate --out", s.CostModel)

@@ -214,7 +214,7 @@ func boardInputs(spec explore.SweepSpec, code []activities.GenerateResult) []act
 	}
 	ins := make([]activities.BoardInput, 0, len(code))
 	for _, gen := range code {
-		ins = append(ins, activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds})
+		ins = append(ins, activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds, Priority: spec.HIL.Priority})
 	}
 	return ins
 }

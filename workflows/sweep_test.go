@@ -77,7 +77,7 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 	}
 	t.Cleanup(func() { cache.Close() })
 	if withBoard {
-		agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-test", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
+		agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +92,11 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		<-agent.Ready()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(nc)})
+	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
 	return env
 }
 
