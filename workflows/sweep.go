@@ -39,7 +39,9 @@ type SweepResult struct {
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
-	Files  []string                    `json:"files"`
+	// Calibration is the fit of the calibration step (hil.calibrate), when it ran.
+	Calibration *activities.CalibrateResult `json:"calibration,omitempty"`
+	Files       []string                    `json:"files"`
 }
 
 // a is a nil receiver used only to name activity methods; the worker registers a real one.
@@ -56,7 +58,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.writeReport}
+	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.calibrate, r.writeReport}
 	for _, phase := range phases {
 		if err := phase(); err != nil {
 			return nil, err
@@ -296,6 +298,25 @@ func (r *sweepRun) boards() error {
 		r.prog.Done++
 		r.res.Boards = append(r.res.Boards, run)
 	}
+	return nil
+}
+
+// calibrate fits the cost model to the board's measurements (hil.calibrate), when enough
+// points were measured.
+func (r *sweepRun) calibrate() error {
+	in, ok, note := calibrationInput(r.spec, r.imp, r.res.Code, r.res.Boards)
+	if note != "" {
+		r.prog.Note = note
+	}
+	if !ok {
+		return nil
+	}
+	r.prog.Phase = "calibrate"
+	var cal activities.CalibrateResult
+	if err := workflow.ExecuteActivity(r.ctx, a.CalibrateBoards, in).Get(r.ctx, &cal); err != nil {
+		return err
+	}
+	r.res.Calibration = &cal
 	return nil
 }
 

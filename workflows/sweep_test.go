@@ -55,6 +55,16 @@ func lenetSpec(t *testing.T) explore.SweepSpec {
 // newEnv returns a workflow test environment whose activities are the real ones, backed by an
 // in-process NATS server with JetStream and a bbolt cache, plus a host board agent if gcc exists.
 func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
+	var board *hilbench.FarmAgentConfig
+	if withBoard {
+		board = &hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1}
+	}
+	env, _ := newEnvWithBoard(t, board)
+	return env
+}
+
+// newEnvWithBoard is newEnv with the given board agent (nil: none); it also returns the farm.
+func newEnvWithBoard(t *testing.T, board *hilbench.FarmAgentConfig) (*testsuite.TestWorkflowEnvironment, *hilbench.Farm) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	// Real activities on a loaded 2-core machine: the environment's 3 s default wall-clock
@@ -76,8 +86,8 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cache.Close() })
-	if withBoard {
-		agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
+	if board != nil {
+		agent, err := hilbench.NewFarmAgent(nc, *board)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +107,7 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		t.Fatal(err)
 	}
 	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
-	return env
+	return env, farm
 }
 
 func TestSweepLeNetEndToEnd(t *testing.T) {

@@ -120,6 +120,8 @@ func printResult(res *workflows.SweepResult) {
 			if i < len(res.Boards) {
 				b := res.Boards[i]
 				switch {
+				case b.Pass && b.CyclesPerInference > 0:
+					status = fmt.Sprintf("passed on %s (%s): max rel err %.2g, measured %.0f %s per inference", b.Board, b.Agent, b.MaxRelErr, b.CyclesPerInference, b.CycleUnit)
 				case b.Pass:
 					status = fmt.Sprintf("passed on %s (%s): max rel err %.2g, %.0f ns/inference on the host", b.Board, b.Agent, b.MaxRelErr, b.NsPerInference)
 				case !b.Built:
@@ -129,6 +131,13 @@ func printResult(res *workflows.SweepResult) {
 				}
 			}
 			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(gen.Dir), "", status)
+		}
+	}
+	if c := res.Calibration; c != nil {
+		fmt.Printf("\nCost model calibrated on %d measured points of board class %s (stored for the class):\n  error before: %v\n  error after:  %v\n",
+			c.Report.Measurements, c.Class, c.Report.Before, c.Report.After)
+		for _, p := range c.Points {
+			fmt.Printf("  %-22s measured %.0f, estimated %.0f before, %.0f after\n", p.Label, p.Measured, p.Before, p.After)
 		}
 	}
 	fmt.Println("\nOutputs:")
