@@ -282,7 +282,9 @@ func (r *sweepRun) generate() error {
 	return nil
 }
 
-// boards builds and runs each generated tree on the spec's board, one after the other.
+// boards builds and runs each generated tree on the spec's board class: all at once, as jobs
+// on the farm's queue that its boards share (histories from before the farm replay one after
+// the other). Results are kept in the order of the code.
 func (r *sweepRun) boards() error {
 	ins := boardInputs(r.spec, r.res.Code)
 	if ins == nil {
@@ -290,6 +292,21 @@ func (r *sweepRun) boards() error {
 		return nil
 	}
 	r.prog.Phase = "boards"
+	if workflow.GetVersion(r.ctx, "boards-in-parallel", workflow.DefaultVersion, 1) == 1 {
+		futures := make([]workflow.Future, len(ins))
+		for i, in := range ins {
+			futures[i] = workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in)
+		}
+		for _, f := range futures {
+			var run hilbench.RunResult
+			if err := f.Get(r.ctx, &run); err != nil {
+				return err
+			}
+			r.prog.Done++
+			r.res.Boards = append(r.res.Boards, run)
+		}
+		return nil
+	}
 	for _, in := range ins {
 		var run hilbench.RunResult
 		if err := workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
