@@ -1,7 +1,6 @@
 package hilbench_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -70,21 +69,7 @@ func startFarmAgent(t testing.TB, url string, cfg hilbench.FarmAgentConfig) *hil
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	select {
-	case <-a.Ready():
-	case err := <-done:
-		cancel()
-		t.Fatalf("farm agent %s: Serve returned early: %v", cfg.Name, err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("farm agent %s: Serve: %v", cfg.Name, err)
-		}
-	})
+	serveInTest(t, "farm agent "+cfg.Name, a.Serve, a.Ready(), nil)
 	return a
 }
 

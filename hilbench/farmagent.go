@@ -118,13 +118,9 @@ func NewFarmAgent(nc *nats.Conn, cfg FarmAgentConfig) (*FarmAgent, error) {
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join(os.TempDir(), "tcdse-agent-"+cfg.Name)
 	}
-	abs, err := filepath.Abs(cfg.WorkDir)
-	if err != nil {
-		return nil, fmt.Errorf("new farm agent %q: work directory: %w", cfg.Name, err)
-	}
-	cfg.WorkDir = abs
-	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
-		return nil, fmt.Errorf("new farm agent %q: work directory: %w", cfg.Name, err)
+	var err error
+	if cfg.WorkDir, err = makeWorkDir(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("new farm agent %q: %w", cfg.Name, err)
 	}
 	if cfg.Journal == "" {
 		cfg.Journal = filepath.Join(cfg.WorkDir, "journal-"+cfg.Name+".db")
