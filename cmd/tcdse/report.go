@@ -37,7 +37,7 @@ default the results directory (for a workflow: the directory its outputs went to
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
 					Files []string `json:"files"`
@@ -45,10 +45,10 @@ default the results directory (for a workflow: the directory its outputs went to
 				}{paths, s.UIURL})
 			}
 			for _, p := range paths {
-				fmt.Println(relPath(p))
+				fmt.Fprintln(cmd.OutOrStdout(), relPath(p))
 			}
 			if s.UIURL != "" {
-				fmt.Println("workflow:", s.UIURL)
+				fmt.Fprintln(cmd.OutOrStdout(), "workflow:", s.UIURL)
 			}
 			return nil
 		},

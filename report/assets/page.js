@@ -272,7 +272,10 @@
       layers = layers.concat([{ node: "code", op: "machine code", cycles: 0, weight_bytes: d.code_bytes, out_bytes: 0, code: true }]);
       series[1] = { name: "ROM (weights + code)", total: d.weight_bytes + d.code_bytes, get: function (l) { return l.weight_bytes; }, fmt: kb };
     }
-    var W = 900, rowH = 34, m = { l: 150, r: 20 }, H = series.length * rowH + 60;
+    var W = 900, rowH = 34, m = { l: 180, r: 20 };
+    var legendRows = 1, lw = m.l;
+    layers.forEach(function (l) { lw += 30 + 8.5 * l.node.length; if (lw > W - 100) { legendRows++; lw = m.l; } });
+    var H = series.length * rowH + 24 + 16 * legendRows;
     var svg = newSVG(W, H, "layer-bars");
     series.forEach(function (s, si) {
       var y = 10 + si * rowH, x = m.l, tot = s.total || 1;
@@ -293,7 +296,7 @@
     layers.forEach(function (l, li) {
       svg.appendChild(sv("rect", { x: lx, y: ly - 9, width: 10, height: 10, fill: l.code ? "#98a2b3" : LAYER_COLORS[li % LAYER_COLORS.length] }));
       svg.appendChild(sv("text", { x: lx + 13, y: ly }, l.node));
-      lx += 26 + 7.5 * l.node.length;
+      lx += 30 + 8.5 * l.node.length;
       if (lx > W - 100) { lx = m.l; ly += 16; }
     });
     return svg;
