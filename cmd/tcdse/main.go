@@ -58,6 +58,7 @@ func newRoot() *cobra.Command {
 		newAnalyzeCmd(),
 		newEvalCmd(),
 	)
+	root.AddCommand(newFarmCmd(g))
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newValidateCmd(g))
 	root.AddCommand(newExportCmd(g))
