@@ -8,9 +8,9 @@ import (
 // Calibration compares the estimated cycles of the points a board ran with what the board
 // measured.
 type Calibration struct {
-	// Unit is "cycles" when the boards reported cycles, "ns" when they reported only time (the
-	// host board: its time is not the target's, so Scale is fitted and only the spread and the
-	// ranking say how good the estimates are).
+	// Unit is "cycles" when boards counted the target's cycles; otherwise what another machine
+	// measured: "instructions" (callgrind) or "ns" (the host board's time). Then Scale is fitted
+	// and only the spread around it and the ranking say how good the estimates are.
 	Unit  string `json:"unit"`
 	Pairs []Pair `json:"pairs"`
 	// Scale turns estimated cycles into the measured unit: 1 for cycles; for ns the geometric
@@ -32,19 +32,22 @@ type Pair struct {
 	Board     string  `json:"board"`
 }
 
-// Calibrate pairs every passing board run that measured something with its point's estimated
-// cycles. It returns nil when no board measured anything. Runs in cycles win over runs in time
-// when both exist.
-func Calibrate(pairsCycles, pairsNs []Pair) *Calibration {
-	pairs, unit := pairsCycles, "cycles"
-	if len(pairs) == 0 {
-		pairs, unit = pairsNs, "ns"
+// Calibrate compares the pairs of the best unit measured: the target's cycles, else
+// instructions, else nanoseconds (byUnit's keys). It returns nil when nothing was measured.
+func Calibrate(byUnit map[string][]Pair) *Calibration {
+	var pairs []Pair
+	var unit string
+	for _, u := range []string{"cycles", "instructions", "ns"} {
+		if len(byUnit[u]) > 0 {
+			pairs, unit = byUnit[u], u
+			break
+		}
 	}
 	if len(pairs) == 0 {
 		return nil
 	}
 	c := &Calibration{Unit: unit, Pairs: pairs, Scale: 1}
-	if unit == "ns" {
+	if unit != "cycles" {
 		s := 0.0
 		for _, p := range pairs {
 			s += math.Log(p.Measured / float64(p.Estimated))

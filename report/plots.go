@@ -29,7 +29,8 @@ var layerColors = []color.RGBA{
 
 // WritePlots writes the static plots of p into dir/plots as SVG and PNG: front (quality
 // against ROM of the points that fit, coloured by kind, front points ringed), sensitivity (quality against rate per layer) when the sweep
-// probed, and layers (cycles per layer of each point with code) when a point has them. It
+// probed, hypervolume (against evaluations) when the sweep measured it, and layers (cycles per
+// layer of each point with code) when a point has them. It
 // returns the paths written.
 func WritePlots(dir string, p Page) ([]string, error) {
 	out := filepath.Join(dir, PlotsDir)
@@ -60,6 +61,27 @@ func WritePlots(dir string, p Page) ([]string, error) {
 			return paths, err
 		}
 		if err := save(sens, "sensitivity", 8*vg.Inch, 5*vg.Inch); err != nil {
+			return paths, err
+		}
+	}
+	if hv := p.Hypervolume; hv != nil && len(hv.Trace) > 0 {
+		pl := plot.New()
+		pl.Title.Text = fmt.Sprintf("%s: hypervolume against evaluations (final %.4f)", p.Name, hv.Value)
+		pl.X.Label.Text = "evaluations"
+		pl.Y.Label.Text = "normalised hypervolume"
+		pl.Add(plotter.NewGrid())
+		xys := make(plotter.XYs, len(hv.Trace))
+		for i, t := range hv.Trace {
+			xys[i] = plotter.XY{X: float64(t.Evaluations), Y: t.Hypervolume}
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return paths, err
+		}
+		l.StepStyle = plotter.PreStep
+		l.Color = kindColors[KindGWP]
+		pl.Add(l)
+		if err := save(pl, "hypervolume", 8*vg.Inch, 4*vg.Inch); err != nil {
 			return paths, err
 		}
 	}

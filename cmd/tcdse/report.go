@@ -98,7 +98,10 @@ func sweepOfResult(res *workflows.SweepResult) report.Sweep {
 		s.Code = append(s.Code, report.CodeTree{Label: c.Label, Dir: c.Dir, ArenaBytes: c.ArenaBytes, WeightBytes: c.WeightBytes, Files: c.Files})
 	}
 	for _, b := range res.Boards {
-		s.Boards = append(s.Boards, report.BoardRun{Board: b.Board, Agent: b.Agent, Built: b.Built, Pass: b.Pass, MaxRelErr: b.MaxRelErr, NsPerInference: b.NsPerInference, Error: b.Error})
+		s.Boards = append(s.Boards, report.BoardRun{
+			Board: b.Board, Agent: b.Agent, Built: b.Built, Pass: b.Pass, MaxRelErr: b.MaxRelErr, NsPerInference: b.NsPerInference,
+			CyclesPerInference: b.CyclesPerInference, CycleUnit: b.CycleUnit, Error: b.Error,
+		})
 	}
 	return s
 }
