@@ -2,7 +2,8 @@ package report
 
 import (
 	"math"
-	"sort"
+
+	"github.com/tcdse/tcdse/dataset"
 )
 
 // Calibration compares the estimated cycles of the points a board ran with what the board
@@ -64,51 +65,6 @@ func Calibrate(byUnit map[string][]Pair) *Calibration {
 	for i, p := range pairs {
 		est[i], meas[i] = float64(p.Estimated), p.Measured
 	}
-	c.Spearman = spearman(est, meas)
+	c.Spearman = dataset.Spearman(est, meas)
 	return c
-}
-
-// spearman is the Pearson correlation of the ranks (ties share their mean rank).
-func spearman(a, b []float64) float64 {
-	if len(a) < 2 {
-		return 0
-	}
-	ra, rb := ranks(a), ranks(b)
-	var ma, mb float64
-	for i := range ra {
-		ma += ra[i]
-		mb += rb[i]
-	}
-	ma /= float64(len(ra))
-	mb /= float64(len(rb))
-	var sab, saa, sbb float64
-	for i := range ra {
-		sab += (ra[i] - ma) * (rb[i] - mb)
-		saa += (ra[i] - ma) * (ra[i] - ma)
-		sbb += (rb[i] - mb) * (rb[i] - mb)
-	}
-	if saa == 0 || sbb == 0 {
-		return 0
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool { return v[idx[i]] < v[idx[j]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		for k := i; k <= j; k++ {
-			r[idx[k]] = float64(i+j)/2 + 1
-		}
-		i = j + 1
-	}
-	return r
 }
