@@ -239,6 +239,12 @@ func (b *bench) nsga2(seed uint64, budget, batch int, replay bool) (*searchOutco
 		return nil, err
 	}
 	seeds = append(seeds, prior...)
+	// and the uniform int8 line's middle (every layer at 0.7 and at 0.8).
+	for ri, r := range sp.Rates {
+		if r == 0.7 || r == 0.8 {
+			seeds = append(seeds, sp.Uniform(ri, true))
+		}
+	}
 	run, err := explore.NewSearchRun(explore.SearchConfig{Space: sp, Budget: budget, Batch: batch, Seed: seed, Seeds: seeds,
 		Reference: []float64{1, 1, 1}})
 	if err != nil {
