@@ -57,14 +57,10 @@ func main() {
 	flag.BoolVar(&verbose, "v", false, "print the fronts of gwp and of nsga2's first seed")
 	flag.BoolVar(&strict, "strict", false, "exit 1 when a target is missed")
 	flag.Parse()
-	var seeds []uint64
-	for _, s := range strings.Split(seedList, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "search: -seeds: %v\n", err)
-			os.Exit(2)
-		}
-		seeds = append(seeds, v)
+	seeds, err := host.ParseSeeds(seedList)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "search: %v\n", err)
+		os.Exit(2)
 	}
 	fmt.Printf("search bench: GOMAXPROCS %d, load %s, seeds %v, batch %d\n", runtime.GOMAXPROCS(0), host.LoadAverage(), seeds, batch)
 	missed := 0
