@@ -8,9 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/tcdse/tcdse/model"
-
 	"github.com/tcdse/tcdse/bench/internal/host"
+	"github.com/tcdse/tcdse/model"
 )
 
 // loadLeNet loads the bundled LeNet, or skips.
