@@ -340,6 +340,7 @@ func (r *sweepRun) calibrate() error {
 // writeReport writes the front, the points and the code listing to the spec's output.
 func (r *sweepRun) writeReport() error {
 	r.prog.Phase = "report"
-	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
+	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards,
+		Name: r.spec.Name, Sensitivity: r.res.Sensitivity, UnstructuredSensitivity: r.res.UnstructuredSensitivity}
 	return workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files)
 }

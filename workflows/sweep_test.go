@@ -21,6 +21,7 @@ import (
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/internal/natstest"
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/report"
 	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/workers"
 	"github.com/tcdse/tcdse/workflows"
@@ -165,7 +166,10 @@ func TestSweepLeNetEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"front.json", "front.csv", "front.txt"} {
+	if loaded, err := report.LoadDir(spec.Out); err != nil || len(loaded.Sensitivity) != len(res.Sensitivity) || loaded.WorkflowID == "" {
+		t.Errorf("sweep-result.json: %v; %d layers' sensitivity (want %d), workflow id %q", err, len(loaded.Sensitivity), len(res.Sensitivity), loaded.WorkflowID)
+	}
+	for _, name := range []string{"front.json", "front.csv", "front.txt", "sweep-result.json", "report.html", "plots/front.svg", "plots/sensitivity.png"} {
 		if _, err := os.Stat(filepath.Join(spec.Out, name)); err != nil {
 			t.Error(err)
 		}

@@ -27,6 +27,7 @@ type generateFlags struct {
 	vectors             int
 	seed                int64
 	force               bool
+	json                bool
 }
 
 func newGenerateCmd(_ *globalFlags) *cobra.Command {
@@ -60,6 +61,7 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the harness checks")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
 	fl.BoolVar(&f.force, "force", false, "write into an existing non-empty output directory")
+	fl.BoolVar(&f.json, "json", false, "print what was written as JSON: the directory, its files and the plan's totals")
 	return cmd
 }
 
@@ -219,6 +221,28 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 		return fmt.Errorf("generate: %w", err)
 	}
 	p := out.Plan
+	if f.json {
+		var files []string
+		for _, fl := range out.Files {
+			files = append(files, fl.Name)
+		}
+		js, err := json.MarshalIndent(struct {
+			Dir           string   `json:"dir"`
+			Files         []string `json:"files"`
+			Format        string   `json:"format"`
+			WeightsMemory string   `json:"weights_memory"`
+			ArenaBytes    int      `json:"arena_bytes"`
+			WeightBytes   int      `json:"weight_bytes"`
+			CodeBytes     int      `json:"code_bytes_estimate"`
+			MACs          int      `json:"macs"`
+			EffectiveMACs int      `json:"effective_macs"`
+		}{f.out, files, f.format, opts.WeightsMemory, p.ArenaBytes, p.WeightBytes, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), string(js))
+		return nil
+	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d files; arena %d B, weights %d B (%s, in %s), code about %d B, %d MACs (%d effective)\n",
 		f.out, len(out.Files), p.ArenaBytes, p.WeightBytes, f.format, opts.WeightsMemory, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs)
 	return nil

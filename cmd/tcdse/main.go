@@ -24,6 +24,7 @@ type globalFlags struct {
 	dataDir   string
 	verbose   bool
 	ui        string
+	json      bool // set by the commands that take --json
 }
 
 func main() {

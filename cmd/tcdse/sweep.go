@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +50,7 @@ names in the spec are taken relative to the spec file.`,
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the sweep and return without following it")
+	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
 	return cmd
 }
 
@@ -101,8 +103,19 @@ func follow(ctx context.Context, g *globalFlags, c client.Client, run client.Wor
 	if err != nil {
 		return fmt.Errorf("sweep %s: %w", run.GetID(), err)
 	}
+	ui := report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID())
+	if g.json {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			WorkflowID string `json:"workflow_id"`
+			RunID      string `json:"run_id"`
+			UIURL      string `json:"ui_url,omitempty"`
+			*workflows.SweepResult
+		}{run.GetID(), run.GetRunID(), ui, &res})
+	}
 	printResult(&res)
-	printReportLinks(&res, report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID()))
+	printReportLinks(&res, ui)
 	return nil
 }
 
