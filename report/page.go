@@ -24,6 +24,9 @@ type Page struct {
 	Curves   []Curve      `json:"curves,omitempty"`
 	Walk     []WalkStep   `json:"walk,omitempty"`
 	Calib    *Calibration `json:"calibration,omitempty"`
+	// Hypervolume is the front's hypervolume and its curve against evaluations (nil when the
+	// report has none).
+	Hypervolume *pareto.HypervolumeResult `json:"hypervolume,omitempty"`
 	// Files are the results directory's report files, relative to it.
 	Files []File `json:"files,omitempty"`
 }
@@ -68,7 +71,7 @@ func Build(s Sweep) (Page, error) {
 	p := Page{
 		Name: s.Name, WorkflowID: s.WorkflowID, RunID: s.RunID, UIURL: s.UIURL,
 		Metric: r.Metric, HigherIsBetter: r.HigherIsBetter, Target: r.Target, ClockMHz: r.ClockMHz,
-		Kinds: Kinds, Baseline: -1,
+		Kinds: Kinds, Baseline: -1, Hypervolume: r.Hypervolume,
 	}
 	onFront := map[string]bool{}
 	for _, f := range r.Front {

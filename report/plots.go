@@ -29,7 +29,8 @@ var layerColors = []color.RGBA{
 
 // WritePlots writes the static plots of p into dir/plots as SVG and PNG: front (quality
 // against ROM, coloured by kind), sensitivity (quality against rate per layer) when the sweep
-// probed, and layers (cycles per layer of each point with code) when a point has them. It
+// probed, hypervolume (against evaluations) when the report measured it, and layers (cycles
+// per layer of each point with code) when a point has them. It
 // returns the paths written.
 func WritePlots(dir string, p Page) ([]string, error) {
 	out := filepath.Join(dir, PlotsDir)
@@ -60,6 +61,15 @@ func WritePlots(dir string, p Page) ([]string, error) {
 			return paths, err
 		}
 		if err := save(sens, "sensitivity", 8*vg.Inch, 5*vg.Inch); err != nil {
+			return paths, err
+		}
+	}
+	if p.Hypervolume != nil && len(p.Hypervolume.Trace) > 0 {
+		hv, err := hypervolumePlot(p)
+		if err != nil {
+			return paths, err
+		}
+		if err := save(hv, "hypervolume", 8*vg.Inch, 4*vg.Inch); err != nil {
 			return paths, err
 		}
 	}
@@ -111,6 +121,27 @@ func frontPlot(p Page) (*plot.Plot, error) {
 	}
 	pl.Legend.Top = true
 	pl.Legend.Left = false
+	return pl, nil
+}
+
+// hypervolumePlot draws the front's hypervolume after each evaluated point, in evaluation
+// order (pareto.HypervolumeTrace).
+func hypervolumePlot(p Page) (*plot.Plot, error) {
+	pl := plot.New()
+	pl.Title.Text = fmt.Sprintf("%s: hypervolume %.4g against evaluations", p.Name, p.Hypervolume.Value)
+	pl.X.Label.Text = "evaluations"
+	pl.Y.Label.Text = "hypervolume"
+	pl.Add(plotter.NewGrid())
+	xys := make(plotter.XYs, len(p.Hypervolume.Trace))
+	for i, s := range p.Hypervolume.Trace {
+		xys[i] = plotter.XY{X: float64(s.Evaluations), Y: s.Hypervolume}
+	}
+	line, err := plotter.NewLine(xys)
+	if err != nil {
+		return nil, err
+	}
+	line.Color = kindColors[KindSearch]
+	pl.Add(line)
 	return pl, nil
 }
 

@@ -87,6 +87,7 @@ func fixture(t *testing.T) Sweep {
 	pts = append(pts, i8, search)
 	rep := pareto.Report{Metric: "top1", HigherIsBetter: true, Target: testTarget, ClockMHz: 300, Baseline: dense, Points: pts}
 	rep.Front = pareto.Front(pts, true)
+	rep.SetHypervolume(0.9 * dense.Quality)
 	rep.SetFootprintRatios()
 	if _, err := pareto.SaveFiles(dir, rep); err != nil {
 		t.Fatal(err)
@@ -269,7 +270,7 @@ func TestLoadDirAndWriteAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{HTMLFile, "front.svg", "front.png", "sensitivity.svg", "sensitivity.png", "layers.svg", "layers.png"}
+	want := []string{HTMLFile, "front.svg", "front.png", "sensitivity.svg", "sensitivity.png", "hypervolume.svg", "hypervolume.png", "layers.svg", "layers.png"}
 	if len(paths) != len(want) {
 		t.Fatalf("wrote %v", paths)
 	}
