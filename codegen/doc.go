@@ -165,7 +165,8 @@
 //     _DSPR) and of the arena (TCDSE_ARENA_IN: _DSPR or _LMU), defaulting to
 //     Options.WeightsMemory and ArenaMemory: HighTec/GCC TriCore builds get section attributes,
 //     TASKING builds a _Pragma("section all ...") around the definitions, with section names
-//     the board's linker script locates (TCDSE_SECNAME_* override them). Every weight array
+//     the board's linker script locates (Options.Sections chooses them at generation,
+//     TCDSE_SECNAME_* override them at build time). Every weight array
 //     carries TCDSE_WEIGHTS_SECTION and the arena TCDSE_SECTION_ARENA; defining either directly
 //     overrides the selection. Host builds place nothing.
 //   - test_vectors.h, harness.c: see below.

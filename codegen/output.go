@@ -83,7 +83,7 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 
 	files := map[string][]byte{}
 	prefix := o.Prefix
-	files[prefix+".h"] = emitHeader(p, prefix, banner)
+	files[prefix+".h"] = emitHeader(p, prefix, banner, o.Signature)
 	src, err := emitSource(p, prefix, ids, banner)
 	if err != nil {
 		return nil, err
