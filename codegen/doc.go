@@ -155,7 +155,9 @@
 //     PREFIX_ARENA_BYTES, PREFIX_WEIGHT_BYTES and
 //     int <prefix>_run(const float *restrict input, float *restrict output), which needs no
 //     initialisation, returns 0 on success and -1 on a NULL pointer. input and output must not
-//     overlap. <prefix>_fill_arena(uint8_t) is a test hook that overwrites the arena.
+//     overlap. <prefix>_fill_arena(uint8_t) is a test hook that overwrites the arena. With
+//     Options.Signature, PREFIX_SIGNATURE is that string (package deploy names the model,
+//     candidate, target and placement in it).
 //   - <prefix>.c: the kernels used by this graph (static), per-layer geometry tables, the arena
 //     declared as static float with TCDSE_SECTION_ARENA in front (defaults to nothing; define it
 //     e.g. as a section attribute to place the arena in a chosen DSPR), and the layer sequence.

@@ -130,7 +130,7 @@ func placementOf(c tc3xx.Cost, r Regions, tc Toolchain) Placement {
 	case tc3xx.WeightsInPFlashUncached:
 		p.WeightsRegion, p.WeightsSection = r.PFlashNC, typed(".rodata.", names.PFlash)
 		if tc == Tasking {
-			p.WeightsRegion = r.PFlash // LSL maps the uncached view in the memory itself
+			p.WeightsRegion = r.PFlash + "/not_cached" // the memory's not_cached map in Infineon's LSL
 		}
 	default:
 		p.WeightsRegion, p.WeightsSection = r.PFlash, typed(".rodata.", names.PFlash)
