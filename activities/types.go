@@ -144,4 +144,10 @@ type ReportInput struct {
 	Report pareto.Report        `json:"report"`
 	Code   []GenerateResult     `json:"code,omitempty"`
 	Boards []hilbench.RunResult `json:"boards,omitempty"`
+	// Name, Sensitivity and UnstructuredSensitivity, when set, go into the HTML report (the
+	// sensitivity curves' bounds and maximum rates); without them the curves are read off the
+	// probe points.
+	Name                    string                              `json:"name,omitempty"`
+	Sensitivity             map[string]explore.LayerSensitivity `json:"sensitivity,omitempty"`
+	UnstructuredSensitivity map[string]explore.LayerSensitivity `json:"unstructured_sensitivity,omitempty"`
 }
