@@ -205,4 +205,6 @@
 // ("exact": whether the exact check ran; "mismatches": outputs that differ from their reference
 // under it; under __TRICORE__ also "cycles_per_inference"). The exit status is 0 exactly when pass is
 // true. Host board agents parse this line.
+// The includes, settings and per-vector check come from [HarnessCommon], which package
+// deploy's integration example shares.
 package codegen

@@ -35,8 +35,8 @@ func emitTestVectors(p *Plan, prefix string, tv *TestVectors, count int, banner 
 	return w.Bytes()
 }
 
-// harnessTemplate is harness.c; @PREFIX@, @MP@ (macro prefix), @TOLERANCE@, @ITERATIONS@ and
-// @BANNER@ are substituted.
+// harnessTemplate is harness.c; @BANNER@, @COMMON@ (HarnessCommon), @PREFIX@ and @MP@ (macro
+// prefix) are substituted.
 const harnessTemplate = `@BANNER@/* Test harness: checks every test vector against the reference outputs, times repeated
  * inferences and prints exactly one JSON line on stdout; exit status 0 iff "pass" is true.
  *
@@ -47,51 +47,14 @@ const harnessTemplate = `@BANNER@/* Test harness: checks every test vector again
  * With TCDSE_EXACT nonzero (the default for graphs with int8 layers, whose integer arithmetic
  * the Go interpreter defines bit for bit) every output must also equal its reference exactly;
  * "mismatches" counts those that do not. */
-#if !defined(__TRICORE__) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 199309L
-#endif
-
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#if !defined(__TRICORE__)
-#include <time.h>
-#endif
-
-#include "@PREFIX@.h"
-#include "test_vectors.h"
-
-#ifndef TCDSE_TOLERANCE
-#define TCDSE_TOLERANCE @TOLERANCE@
-#endif
-#ifndef TCDSE_EXACT
-#define TCDSE_EXACT @EXACT@
-#endif
-#ifndef TCDSE_BENCH_ITERATIONS
-#define TCDSE_BENCH_ITERATIONS @ITERATIONS@
-#endif
+@COMMON@
 #ifndef TCDSE_CPU_HZ
 #define TCDSE_CPU_HZ 300000000.0
 #endif
 
-#define TCDSE_BAD_ERROR 1e300
-
 static float out_buf[@MP@_OUTPUT_SIZE];
 
-#if defined(__TRICORE__)
-/* CCNT, the CPU clock cycle counter (CSFR 0xFC04); bit 31 is the sticky overflow flag. */
-static uint32_t read_ccnt(void)
-{
-    uint32_t v;
-#if defined(__TASKING__)
-    v = (uint32_t)__mfcr(0xFC04);
-#else
-    __asm__ volatile("mfcr %0, 0xFC04" : "=d"(v));
-#endif
-    return v & 0x7FFFFFFFu;
-}
-#else
+#if !defined(__TRICORE__)
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -108,38 +71,13 @@ int main(void)
     double ns_per_inference;
     for (int v = 0; v < TV_COUNT; ++v) {
         const uint8_t poison = (v % 2 == 0) ? 0xFFu : 0x7Fu;
-        double scale = 1e-3;
         @PREFIX@_fill_arena(poison);
         memset(out_buf, poison, sizeof out_buf);
         if (@PREFIX@_run(tv_inputs[v], out_buf) != 0) {
             pass = 0;
         }
-        for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
-            const double r = fabs((double)tv_expected[v][i]);
-            if (r > scale) {
-                scale = r;
-            }
-        }
-        for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
-            const double y = (double)out_buf[i];
-            double abs_err = TCDSE_BAD_ERROR, rel_err = TCDSE_BAD_ERROR;
-            if (isfinite(y)) {
-                abs_err = fabs(y - (double)tv_expected[v][i]);
-                rel_err = abs_err / scale;
-            }
-            if (abs_err > max_abs) {
-                max_abs = abs_err;
-            }
-            if (rel_err > max_rel) {
-                max_rel = rel_err;
-            }
-            if (!(rel_err <= TCDSE_TOLERANCE)) {
-                pass = 0;
-            }
-            if (TCDSE_EXACT != 0 && !(out_buf[i] == tv_expected[v][i])) {
-                ++mismatches;
-                pass = 0;
-            }
+        if (!check_vector(v, out_buf, &max_abs, &max_rel, &mismatches)) {
+            pass = 0;
         }
     }
     {
@@ -173,14 +111,108 @@ int main(void)
 }
 `
 
-func emitHarness(prefix string, tolerance float64, iterations int, exact bool, banner string) []byte {
-	r := strings.NewReplacer(
+// harnessCommonTemplate is the C that harness.c and package deploy's integration example
+// share: includes, the build-time settings, read_ccnt() on TriCore and check_vector(), the
+// pass rule of the harness contract for one vector. @PREFIX@, @TOLERANCE@, @EXACT@ and
+// @ITERATIONS@ are substituted.
+const harnessCommonTemplate = `#if !defined(__TRICORE__) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 199309L
+#endif
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#if !defined(__TRICORE__)
+#include <time.h>
+#endif
+
+#include "@PREFIX@.h"
+#include "test_vectors.h"
+
+#ifndef TCDSE_TOLERANCE
+#define TCDSE_TOLERANCE @TOLERANCE@
+#endif
+#ifndef TCDSE_EXACT
+#define TCDSE_EXACT @EXACT@
+#endif
+#ifndef TCDSE_BENCH_ITERATIONS
+#define TCDSE_BENCH_ITERATIONS @ITERATIONS@
+#endif
+
+#define TCDSE_BAD_ERROR 1e300
+
+#if defined(__TRICORE__)
+/* CCNT, the CPU clock cycle counter (CSFR 0xFC04); bit 31 is the sticky overflow flag. */
+static inline uint32_t read_ccnt(void)
+{
+    uint32_t v;
+#if defined(__TASKING__)
+    v = (uint32_t)__mfcr(0xFC04);
+#else
+    __asm__ volatile("mfcr %0, 0xFC04" : "=d"(v));
+#endif
+    return v & 0x7FFFFFFFu;
+}
+#endif
+
+/* check_vector compares out with the reference of vector v: scale = max(max_i |ref_i|, 1e-3),
+ * rel_i = |y_i - ref_i| / scale, a non-finite y_i an error of TCDSE_BAD_ERROR; with
+ * TCDSE_EXACT every y_i must equal ref_i. It raises *max_abs and *max_rel, counts inexact
+ * outputs in *mismatches and returns 1 when the vector passes. */
+static int check_vector(int v, const float *out, double *max_abs, double *max_rel, long *mismatches)
+{
+    double scale = 1e-3;
+    int pass = 1;
+    for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
+        const double r = fabs((double)tv_expected[v][i]);
+        if (r > scale) {
+            scale = r;
+        }
+    }
+    for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
+        const double y = (double)out[i];
+        double abs_err = TCDSE_BAD_ERROR, rel_err = TCDSE_BAD_ERROR;
+        if (isfinite(y)) {
+            abs_err = fabs(y - (double)tv_expected[v][i]);
+            rel_err = abs_err / scale;
+        }
+        if (abs_err > *max_abs) {
+            *max_abs = abs_err;
+        }
+        if (rel_err > *max_rel) {
+            *max_rel = rel_err;
+        }
+        if (!(rel_err <= TCDSE_TOLERANCE)) {
+            pass = 0;
+        }
+        if (TCDSE_EXACT != 0 && !(out[i] == tv_expected[v][i])) {
+            ++*mismatches;
+            pass = 0;
+        }
+    }
+    return pass;
+}
+`
+
+// HarnessCommon renders harnessCommonTemplate for a generated library: what a program that
+// checks the library against test_vectors.h as the harness does starts with.
+func HarnessCommon(prefix string, tolerance float64, iterations int, exact bool) string {
+	return strings.NewReplacer(
 		"@EXACT@", strconv.Itoa(b2i(exact)),
-		"@BANNER@", banner,
 		"@MP@", macroPrefix(prefix),
 		"@PREFIX@", prefix,
 		"@TOLERANCE@", strconv.FormatFloat(tolerance, 'g', -1, 64),
 		"@ITERATIONS@", strconv.Itoa(iterations),
+	).Replace(harnessCommonTemplate)
+}
+
+func emitHarness(prefix string, tolerance float64, iterations int, exact bool, banner string) []byte {
+	r := strings.NewReplacer(
+		"@BANNER@", banner,
+		"@COMMON@", HarnessCommon(prefix, tolerance, iterations, exact),
+		"@MP@", macroPrefix(prefix),
+		"@PREFIX@", prefix,
 	)
 	return []byte(r.Replace(harnessTemplate))
 }

@@ -17,7 +17,7 @@ import (
 
 // GeneratorVersion identifies the code generator in banners and manifests; it changes whenever
 // the generated code for the same inputs changes.
-const GeneratorVersion = "tcdse-codegen/3"
+const GeneratorVersion = "tcdse-codegen/4"
 
 // File is one generated file.
 type File struct {

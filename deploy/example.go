@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/tc3xx"
 )
 
@@ -36,30 +37,7 @@ const exampleTemplate = `/* tcdse integration example for @TARGET@ (toolchain @T
  * Board integration: build with -DTCDSE_NO_MAIN and call tcdse_example_run() from the core's
  * main (Infineon's core@CORE@_main); define TCDSE_PUTS(s) to your console (ASCLIN) output.
  * TCDSE_TIMER_STM selects the core's STM instead of CCNT. */
-#if !defined(__TRICORE__) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 199309L
-#endif
-
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#if !defined(__TRICORE__)
-#include <time.h>
-#endif
-
-#include "@PREFIX@.h"
-#include "test_vectors.h"
-
-#ifndef TCDSE_TOLERANCE
-#define TCDSE_TOLERANCE @TOLERANCE@
-#endif
-#ifndef TCDSE_EXACT
-#define TCDSE_EXACT @EXACT@
-#endif
-#ifndef TCDSE_BENCH_ITERATIONS
-#define TCDSE_BENCH_ITERATIONS @ITERATIONS@
-#endif
+@COMMON@
 #ifndef TCDSE_CPU_HZ
 #define TCDSE_CPU_HZ @CPUHZ@ull
 #endif
@@ -95,16 +73,7 @@ static void timer_init(void)
     __asm__ volatile("mtcr 0xFC00, %0\n\tisync" : : "d"(cctrl) : "memory");
 #endif
 }
-static uint32_t timer_now(void)
-{
-    uint32_t v;
-#if defined(__TASKING__)
-    v = (uint32_t)__mfcr(0xFC04);
-#else
-    __asm__ volatile("mfcr %0, 0xFC04" : "=d"(v));
-#endif
-    return v;
-}
+static uint32_t timer_now(void) { return read_ccnt(); }
 static uint64_t timer_cycles(uint64_t ticks) { return ticks; }
 #define TCDSE_TIMER_MASK 0x7FFFFFFFu
 #else
@@ -150,7 +119,7 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 int tcdse_example_run(void)
 {
     char line[256];
-    double max_rel = 0.0;
+    double max_abs = 0.0, max_rel = 0.0;
     long mismatches = 0;
     int pass = (TV_COUNT > 0);
     uint32_t crc = 0;
@@ -159,31 +128,13 @@ int tcdse_example_run(void)
     timer_init();
     copy_weights();
     for (int v = 0; v < TV_COUNT; ++v) {
-        double scale = 1e-3;
         memset(out_buf, 0xFF, sizeof out_buf);
         if (@PREFIX@_run(tv_inputs[v], out_buf) != 0) {
             pass = 0;
         }
         crc = crc32_update(crc, (const uint8_t *)out_buf, sizeof out_buf);
-        for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
-            const double r = fabs((double)tv_expected[v][i]);
-            if (r > scale) {
-                scale = r;
-            }
-        }
-        for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
-            const double y = (double)out_buf[i];
-            const double rel = isfinite(y) ? fabs(y - (double)tv_expected[v][i]) / scale : 1e300;
-            if (rel > max_rel) {
-                max_rel = rel;
-            }
-            if (!(rel <= TCDSE_TOLERANCE)) {
-                pass = 0;
-            }
-            if (TCDSE_EXACT != 0 && !(out_buf[i] == tv_expected[v][i])) {
-                ++mismatches;
-                pass = 0;
-            }
+        if (!check_vector(v, out_buf, &max_abs, &max_rel, &mismatches)) {
+            pass = 0;
         }
     }
     for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
@@ -212,19 +163,12 @@ int main(void)
 func exampleSource(m Manifest, t tc3xx.Target, tolerance float64, iterations int, exact bool) []byte {
 	mp := strings.ToUpper(m.Prefix)
 	r := strings.NewReplacer(
+		"@COMMON@", codegen.HarnessCommon(m.Prefix, tolerance, iterations, exact),
 		"@TARGET@", m.Target, "@TOOLCHAIN@", string(m.Toolchain), "@LINEV@", strconv.Itoa(ResultLineVersion),
 		"@PREFIX@", m.Prefix, "@MP@", mp, "@CORE@", strconv.Itoa(m.Regions.Core),
-		"@TOLERANCE@", strconv.FormatFloat(tolerance, 'g', -1, 64), "@EXACT@", strconv.Itoa(b2i(exact)),
-		"@ITERATIONS@", strconv.Itoa(iterations), "@CPUHZ@", strconv.FormatInt(t.Core.Clock.Value, 10),
+		"@CPUHZ@", strconv.FormatInt(t.Core.Clock.Value, 10),
 		"@MODEL16@", m.ModelSHA256[:16], "@STMTIM0@", fmt.Sprintf("0x%08X", stmBase+0x100*m.Regions.Core+0x10),
 		"@SYMSTART@", symWeightsStart, "@SYMEND@", symWeightsEnd, "@SYMLOAD@", symWeightsLoad,
 	)
 	return []byte(r.Replace(exampleTemplate))
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

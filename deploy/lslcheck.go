@@ -225,6 +225,21 @@ func (p *lslParser) expect(k lslTokKind, text string) error {
 	return nil
 }
 
+// seq runs parsing steps in order and stops at the first error.
+func seq(steps ...func() error) error {
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// punct is the step that expects the punctuator text.
+func (p *lslParser) punct(text string) func() error {
+	return func() error { return p.expect(tPunct, text) }
+}
+
 func (p *lslParser) sectionLayout() error {
 	if !p.accept(tIdent, "section_layout") {
 		return p.errf("want section_layout")
@@ -358,16 +373,7 @@ func (p *lslParser) statement() error {
 		return p.statement()
 	case "if":
 		p.next()
-		if err := p.expect(tPunct, "("); err != nil {
-			return err
-		}
-		if err := p.expr(); err != nil {
-			return err
-		}
-		if err := p.expect(tPunct, ")"); err != nil {
-			return err
-		}
-		if err := p.statement(); err != nil {
+		if err := seq(p.punct("("), p.expr, p.punct(")"), p.statement); err != nil {
 			return err
 		}
 		if p.accept(tIdent, "else") {
@@ -488,16 +494,7 @@ func (p *lslParser) addrs() error {
 
 func (p *lslParser) addr() error {
 	if p.accept(tPunct, "[") { // address range [lo .. hi]
-		if err := p.expr(); err != nil {
-			return err
-		}
-		if err := p.expect(tPunct, ".."); err != nil {
-			return err
-		}
-		if err := p.expr(); err != nil {
-			return err
-		}
-		return p.expect(tPunct, "]")
+		return seq(p.expr, p.punct(".."), p.expr, p.punct("]"))
 	}
 	if p.at(tIdent, "mem") {
 		return p.memRef()
@@ -554,13 +551,7 @@ func (p *lslParser) expr() error {
 		return err
 	}
 	if p.accept(tPunct, "?") {
-		if err := p.expr(); err != nil {
-			return err
-		}
-		if err := p.expect(tPunct, ":"); err != nil {
-			return err
-		}
-		return p.expr()
+		return seq(p.expr, p.punct(":"), p.expr)
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func runDeploy(cmd *cobra.Command, g *globalFlags, point string, f *deployFlags)
 			return fmt.Errorf("deploy: %w", err)
 		}
 		req.Point = pointInfo(point)
-		req.Measured = sweepMeasurement(point)
+		req.Measured = sweepMeasurement(point, t.Core.Clock.Value)
 	} else if err != nil {
 		return fmt.Errorf("deploy: POINT %s: %w", point, err)
 	} else {
@@ -211,8 +211,9 @@ func pointInfo(dir string) deploy.PointInfo {
 	return info
 }
 
-// sweepMeasurement finds the point's board run in the sweep's points.json, if any.
-func sweepMeasurement(dir string) *deploy.Measured {
+// sweepMeasurement finds the point's board run in the sweep's points.json, if any; clockHz
+// converts a TC3xx board's nanoseconds to cycles.
+func sweepMeasurement(dir string, clockHz int64) *deploy.Measured {
 	data, err := os.ReadFile(filepath.Join(dir, "..", "..", "points.json"))
 	if err != nil {
 		return nil
@@ -234,7 +235,7 @@ func sweepMeasurement(dir string) *deploy.Measured {
 		}
 		for _, r := range pts.Boards {
 			if r.JobID == label+"-"+c.Code.Key[:12] && r.Error == "" && r.Built {
-				return measurement("sweep", r, 0)
+				return measurement("sweep", r, clockHz)
 			}
 		}
 	}

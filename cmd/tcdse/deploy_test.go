@@ -47,6 +47,16 @@ func fakePoint(t *testing.T) (point, id string) {
 		t.Fatal(err)
 	}
 	fr.Close()
+	// The sweep ran the point's code on a board: points.json pairs it with the result.
+	key := strings.Repeat("ef", 32)
+	pts := map[string]any{
+		"code":   []map[string]any{{"label": "gwp-1", "code": map[string]any{"bucket": "b", "key": key}}},
+		"boards": []hilbench.RunResult{{JobID: "gwp-1-" + key[:12], Board: "tc387", Agent: "bench-1", Built: true, Pass: true, NsPerInference: 3000000, Iterations: 10}},
+	}
+	js, _ := json.Marshal(pts)
+	if err := os.WriteFile(filepath.Join(out, "points.json"), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return point, id
 }
 
@@ -55,7 +65,7 @@ func fakePoint(t *testing.T) (point, id string) {
 func TestDeployCLI(t *testing.T) {
 	point, id := fakePoint(t)
 	dir := filepath.Join(t.TempDir(), "bundle")
-	out, _, err := runCLI(t, "deploy", point, "--target", "tc387:cpu2", "--toolchain", "tasking", "--out", dir, "--vectors", "2")
+	out, _, err := runCLI(t, "deploy", point, "--target", "tc387:cpu2", "--toolchain", "tasking", "--out", dir, "--vectors", "2", "--spec", "../../examples/lenet/sweep.yaml")
 	if err != nil || !strings.Contains(out, "wrote "+dir) {
 		t.Fatalf("deploy: %v\n%s", err, out)
 	}
@@ -65,6 +75,12 @@ func TestDeployCLI(t *testing.T) {
 	}
 	if m.Point.CandidateID != id || m.Point.Label != "gwp-1" || m.Toolchain != deploy.Tasking || m.TcdseVersion == "" {
 		t.Errorf("manifest point %+v toolchain %s version %q", m.Point, m.Toolchain, m.TcdseVersion)
+	}
+	if len(m.SpecSHA256) != 64 {
+		t.Errorf("spec sha256 %q", m.SpecSHA256)
+	}
+	if ms := m.Measured; ms == nil || ms.Source != "sweep" || ms.Board != "tc387" || ms.NsPerInference != 3000000 || ms.Cycles != 900000 {
+		t.Errorf("measured from the sweep: %+v", ms)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tcdse_tc387_cpu2.lsl")); err != nil {
 		t.Errorf("no LSL fragment: %v", err)
