@@ -425,35 +425,27 @@ func (p *lslParser) groupSpec() error {
 		return p.errf("unknown group property")
 	}
 	p.next()
+	// the value parser and whether "= value" may be left out
+	value, optional := p.expr, true
 	switch kind {
 	case "":
 		return nil
 	case "=":
-		if err := p.expect(tPunct, "="); err != nil {
-			return err
-		}
-		return p.expr()
-	case "?":
-		if p.accept(tPunct, "=") {
-			return p.expr()
-		}
-		return nil
+		optional = false
 	case "attrs":
-		if err := p.expect(tPunct, "="); err != nil {
-			return err
-		}
-		return p.attrs()
+		value, optional = p.attrs, false
+	case "addr":
+		value, optional = p.addrs, false
 	case "addr?":
-		if !p.accept(tPunct, "=") {
-			return nil
-		}
-		return p.addrs()
-	default: // addr
-		if err := p.expect(tPunct, "="); err != nil {
-			return err
-		}
-		return p.addrs()
+		value = p.addrs
 	}
+	if p.accept(tPunct, "=") {
+		return value()
+	}
+	if optional {
+		return nil
+	}
+	return p.errf("want \"=\" after %s", t.text)
 }
 
 // attrs parses an attribute set such as rw, rx, +w, -x: letters r, w, x, i, s, b.
