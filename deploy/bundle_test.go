@@ -13,7 +13,7 @@ import (
 )
 
 // resultLine is the example's line as the farm's command driver parses it.
-var resultLine = regexp.MustCompile(`^TCDSE v=1 pass=(\d) cycles=(\d+) crc=([0-9a-f]{8}) vectors=(\d+) mismatches=(\d+) rel_err_ppb=(\d+) iters=(\d+) timer=(\w+) model=([0-9a-f]{16})\n$`)
+var resultLine = regexp.MustCompile(`^TCDSE v=1 pass=(\d) cycles=(\d+) crc=([0-9a-f]{8}) vectors=(\d+) max_abs_err=(\S+) max_rel_err=(\S+) mismatches=(\d+) iters=(\d+) timer=(\w+) model=([0-9a-f]{16})\n$`)
 
 // TestHostExample builds the host variant of a float and an int8 bundle with gcc (C99,
 // -Wall -Wextra -Werror, ASan and UBSan), runs the example and checks its result line; the
@@ -37,7 +37,7 @@ func TestHostExample(t *testing.T) {
 			if m == nil {
 				t.Fatalf("result line %q does not match %v", out, resultLine)
 			}
-			if m[1] != "1" || m[4] != "3" || m[5] != "0" || m[8] != "clock_ns" || m[9] != b.Manifest.ModelSHA256[:16] {
+			if m[1] != "1" || m[4] != "3" || m[7] != "0" || m[9] != "clock_ns" || m[10] != b.Manifest.ModelSHA256[:16] {
 				t.Errorf("result line %q: want pass=1 vectors=3 mismatches=0 timer=clock_ns model=%s", out, b.Manifest.ModelSHA256[:16])
 			}
 			if c.exact && m[3] != b.Manifest.ReferenceCRC32 {

@@ -16,9 +16,12 @@
 //     (TASKING), that places those sections in the memories of Infineon's TC3xx linker files.
 //   - tcdse_example.c: initialises (enables the cycle counter; copies weights placed in RAM
 //     when the GNU fragment leaves their image in PFlash), runs every test vector, checks
-//     it, times the model with CCNT (or the core's STM with TCDSE_TIMER_STM; a monotonic
-//     clock on the host) and prints one line,
-//     "TCDSE v=1 pass=P cycles=N crc=XXXXXXXX vectors=V mismatches=K rel_err_ppb=E iters=I timer=T model=M".
+//     it, times the model with CCNT (the core's STM with TCDSE_TIMER_STM, any counter through
+//     TCDSE_CYCLES(); a monotonic clock on the host) and prints one line,
+//     "TCDSE v=1 pass=P cycles=N crc=XXXXXXXX vectors=V max_abs_err=A max_rel_err=R mismatches=K
+//     iters=I timer=T model=M", the farm's result line (hilbench.ParseResultLine). The
+//     includes, settings, timing hook, CRC and check are codegen.HarnessCommon, shared with
+//     harness.c.
 //   - Makefile: host (gcc, optional ASan/UBSan), harness (what board agents run), hightec
 //     and tasking targets with the TriCore options that matter (core, no small-data
 //     placement of large arrays, 64-bit double).

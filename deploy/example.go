@@ -24,19 +24,34 @@ const exampleTemplate = `/* tcdse integration example for @TARGET@ (toolchain @T
  *
  * Runs the model on every test vector of test_vectors.h, checks each output against the Go
  * reference (norm-wise relative error <= TCDSE_TOLERANCE, and bit-exact when TCDSE_EXACT),
- * times TCDSE_BENCH_ITERATIONS inferences of the first vector and prints one line:
+ * times TCDSE_BENCH_ITERATIONS inferences of the first vector and prints one line, the one a
+ * board farm's command driver parses (hilbench.ParseResultLine):
  *
- *   TCDSE v=@LINEV@ pass=1 cycles=N crc=XXXXXXXX vectors=V mismatches=K rel_err_ppb=E iters=I timer=T model=M
+ *   TCDSE v=@LINEV@ pass=1 cycles=N crc=XXXXXXXX vectors=V max_abs_err=A max_rel_err=R mismatches=K iters=I timer=T model=M
  *
- * cycles: core clock cycles per inference (timer=ccnt: the CCNT counter; timer=stm: STM ticks
- * scaled by TCDSE_CPU_HZ / TCDSE_STM_HZ), or nanoseconds on the host (timer=clock_ns). crc:
- * CRC-32 (IEEE) of all vectors' outputs as stored float32 bytes; it equals the manifest's
- * reference_crc32 when the outputs reproduce the reference bit for bit. model: the first 16
- * hex digits of the model's SHA-256 (the full signature is @MP@_SIGNATURE in @PREFIX@.h).
+ * cycles: core clock cycles per inference (timer=ccnt: the CCNT counter; timer=stm: the STM of
+ * core @CORE@ scaled by TCDSE_CPU_HZ / TCDSE_STM_HZ; timer=hook: your TCDSE_CYCLES()), or
+ * nanoseconds on the host (timer=clock_ns). crc: CRC-32 (IEEE) of the first vector's outputs as
+ * stored float32 bytes; it equals the manifest's reference_crc32 when they reproduce the
+ * reference bit for bit. model: the first 16 hex digits of the model's SHA-256 (the full
+ * signature is @MP@_SIGNATURE in @PREFIX@.h).
  *
  * Board integration: build with -DTCDSE_NO_MAIN and call tcdse_example_run() from the core's
  * main (Infineon's core@CORE@_main); define TCDSE_PUTS(s) to your console (ASCLIN) output.
  * TCDSE_TIMER_STM selects the core's STM instead of CCNT. */
+#if defined(__TRICORE__) && defined(TCDSE_TIMER_STM) && !defined(TCDSE_CYCLES)
+/* STM@CORE@ TIM0, the lower 32 bits of the system timer of core @CORE@. */
+#define TCDSE_CYCLES() (*(volatile uint32_t *)@STMTIM0@u)
+#define TCDSE_CYCLES_MASK 0xFFFFFFFFu
+#define TCDSE_TICKS_TO_CYCLES(t) ((t) * TCDSE_CPU_HZ / TCDSE_STM_HZ)
+#define TCDSE_TIMER_NAME "stm"
+#endif
+#if defined(__TRICORE__) && defined(TCDSE_CYCLES) && !defined(TCDSE_TIMER_NAME)
+#define TCDSE_TIMER_NAME "hook"
+#endif
+#if defined(__TRICORE__) && !defined(TCDSE_CYCLES)
+#define TCDSE_USES_CCNT 1 /* the harness core's default timing hook */
+#endif
 @COMMON@
 #ifndef TCDSE_CPU_HZ
 #define TCDSE_CPU_HZ @CPUHZ@ull
@@ -49,17 +64,15 @@ const exampleTemplate = `/* tcdse integration example for @TARGET@ (toolchain @T
 #endif
 #define TCDSE_MODEL_ID "@MODEL16@"
 
-#if defined(__TRICORE__) && defined(TCDSE_TIMER_STM)
-/* STM@CORE@ TIM0, the lower 32 bits of the system timer of core @CORE@. */
-#define TCDSE_TIMER_NAME "stm"
-#define TCDSE_STM_TIM0 (*(volatile uint32_t *)@STMTIM0@u)
-static void timer_init(void) {}
-static uint32_t timer_now(void) { return TCDSE_STM_TIM0; }
-static uint64_t timer_cycles(uint64_t ticks) { return ticks * TCDSE_CPU_HZ / TCDSE_STM_HZ; }
-#define TCDSE_TIMER_MASK 0xFFFFFFFFu
-#elif defined(__TRICORE__)
-/* CCNT (CSFR 0xFC04) counts core cycles while CCTRL.CE (CSFR 0xFC00, bit 1) is set. */
+#if defined(__TRICORE__)
+#ifndef TCDSE_TIMER_NAME
 #define TCDSE_TIMER_NAME "ccnt"
+#endif
+#ifndef TCDSE_TICKS_TO_CYCLES
+#define TCDSE_TICKS_TO_CYCLES(t) (t)
+#endif
+#if defined(TCDSE_USES_CCNT)
+/* CCNT counts core cycles while CCTRL.CE (CSFR 0xFC00, bit 1) is set. */
 static void timer_init(void)
 {
     uint32_t cctrl;
@@ -73,11 +86,14 @@ static void timer_init(void)
     __asm__ volatile("mtcr 0xFC00, %0\n\tisync" : : "d"(cctrl) : "memory");
 #endif
 }
-static uint32_t timer_now(void) { return read_ccnt(); }
-static uint64_t timer_cycles(uint64_t ticks) { return ticks; }
-#define TCDSE_TIMER_MASK 0x7FFFFFFFu
+#else
+static void timer_init(void) {}
+#endif
+static uint64_t timer_now(void) { return (uint64_t)TCDSE_CYCLES(); }
+#define TCDSE_TIMER_MASK ((uint64_t)TCDSE_CYCLES_MASK)
 #else
 #define TCDSE_TIMER_NAME "clock_ns"
+#define TCDSE_TICKS_TO_CYCLES(t) (t)
 static void timer_init(void) {}
 static uint64_t timer_now(void)
 {
@@ -85,7 +101,6 @@ static uint64_t timer_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
-static uint64_t timer_cycles(uint64_t ticks) { return ticks; }
 #define TCDSE_TIMER_MASK 0xFFFFFFFFFFFFFFFFull
 #endif
 
@@ -103,26 +118,12 @@ static void copy_weights(void) {}
 
 static float out_buf[@MP@_OUTPUT_SIZE];
 
-/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bitwise. */
-static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    crc = ~crc;
-    while (n-- > 0) {
-        crc ^= *p++;
-        for (int k = 0; k < 8; ++k) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
 int tcdse_example_run(void)
 {
-    char line[256];
+    char line[320];
     double max_abs = 0.0, max_rel = 0.0;
     long mismatches = 0;
     int pass = (TV_COUNT > 0);
-    uint32_t crc = 0;
     uint64_t total = 0;
 
     timer_init();
@@ -132,21 +133,20 @@ int tcdse_example_run(void)
         if (@PREFIX@_run(tv_inputs[v], out_buf) != 0) {
             pass = 0;
         }
-        crc = crc32_update(crc, (const uint8_t *)out_buf, sizeof out_buf);
         if (!check_vector(v, out_buf, &max_abs, &max_rel, &mismatches)) {
             pass = 0;
         }
     }
     for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
-        const uint64_t t0 = (uint64_t)timer_now();
+        const uint64_t t0 = timer_now();
         (void)@PREFIX@_run(tv_inputs[0], out_buf);
-        total += ((uint64_t)timer_now() - t0) & TCDSE_TIMER_MASK;
+        total += (timer_now() - t0) & TCDSE_TIMER_MASK;
     }
     (void)snprintf(line, sizeof line,
-                   "TCDSE v=@LINEV@ pass=%d cycles=%llu crc=%08lx vectors=%d mismatches=%ld rel_err_ppb=%llu iters=%d timer=%s model=%s\n",
-                   pass, (unsigned long long)(timer_cycles(total) / TCDSE_BENCH_ITERATIONS), (unsigned long)crc,
-                   TV_COUNT, mismatches, (unsigned long long)(max_rel < 1e9 ? max_rel * 1e9 : 1e18),
-                   TCDSE_BENCH_ITERATIONS, TCDSE_TIMER_NAME, TCDSE_MODEL_ID);
+                   "TCDSE v=@LINEV@ pass=%d cycles=%llu crc=%08lx vectors=%d max_abs_err=%.9g max_rel_err=%.9g mismatches=%ld iters=%d timer=%s model=%s\n",
+                   pass, (unsigned long long)(TCDSE_TICKS_TO_CYCLES(total) / TCDSE_BENCH_ITERATIONS),
+                   (unsigned long)crc32_update(0, out_buf, sizeof out_buf), TV_COUNT, max_abs, max_rel,
+                   mismatches, TCDSE_BENCH_ITERATIONS, TCDSE_TIMER_NAME, TCDSE_MODEL_ID);
     TCDSE_PUTS(line);
     return pass ? 0 : 1;
 }

@@ -39,9 +39,9 @@ type Manifest struct {
 	// Forced says the point does not fit and was bundled with --force.
 	Forced   bool      `json:"forced,omitempty"`
 	Measured *Measured `json:"measured,omitempty"`
-	// Vectors is the number of test vectors; ReferenceCRC32 the CRC-32 of their reference
-	// outputs (little-endian float32 bytes), which the example prints when it reproduces them
-	// bit for bit.
+	// Vectors is the number of test vectors; ReferenceCRC32 the CRC-32 of the first vector's
+	// reference outputs (little-endian float32 bytes), which the example prints when it
+	// reproduces them bit for bit.
 	Vectors        int    `json:"vectors"`
 	ReferenceCRC32 string `json:"reference_crc32"`
 	// Files maps every file of the bundle but manifest.json to its lowercase hex SHA-256.

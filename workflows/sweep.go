@@ -33,11 +33,15 @@ type SweepResult struct {
 	// Steps are the GWP steps in order: the structured ones, then the unstructured ones.
 	Steps []activities.Evaluation `json:"steps"`
 	// Int8 are the int8 points of the GWP steps (spec.quantize), in step order.
-	Int8   []activities.Evaluation     `json:"int8,omitempty"`
+	Int8 []activities.Evaluation `json:"int8,omitempty"`
+	// Search are the search's evaluations (spec.search) in order.
+	Search []activities.Evaluation     `json:"search,omitempty"`
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
-	Files  []string                    `json:"files"`
+	// Calibration is the fit of the calibration step (hil.calibrate), when it ran.
+	Calibration *activities.CalibrateResult `json:"calibration,omitempty"`
+	Files       []string                    `json:"files"`
 }
 
 // a is a nil receiver used only to name activity methods; the worker registers a real one.
@@ -54,7 +58,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.front, r.generate, r.boards, r.writeReport}
+	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.calibrate, r.writeReport}
 	for _, phase := range phases {
 		if err := phase(); err != nil {
 			return nil, err
@@ -75,9 +79,9 @@ type sweepRun struct {
 	imp activities.ImportResult
 	// pmax are the layers' maximum rates from the first sensitivity analysis.
 	pmax map[string]float64
-	// probes, steps and int8 are every evaluated candidate, in the order they were planned;
-	// steps holds both phases' GWP steps.
-	probes, steps, int8 []activities.Evaluation
+	// probes, steps, int8 and searched are every evaluated candidate, in the order they were
+	// planned; steps holds both phases' GWP steps.
+	probes, steps, int8, searched []activities.Evaluation
 	// last and lastHash are the model the next GWP step starts from: the base model, then
 	// each step's model that is not below the floor.
 	last     store.Ref
@@ -189,6 +193,22 @@ func (r *sweepRun) unstructured() error {
 	return nil
 }
 
+// search runs the multi-objective search (spec.search), seeded from the GWP steps.
+func (r *sweepRun) search() error {
+	if r.spec.Search == nil {
+		return nil
+	}
+	bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter)
+	if err != nil {
+		return badSpec(err)
+	}
+	r.prog.Phase = "search"
+	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
+		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
+	r.searched, err = sp.run(r.ctx, r.steps)
+	return err
+}
+
 // step evaluates one GWP step from the last model (fine-tuned when the spec says so) and its
 // int8 point, and says whether the walk stops there because the step is below the floor;
 // otherwise the next step starts from it.
@@ -227,7 +247,7 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 
 // evaluated is every candidate but the baseline, in report order.
 func (r *sweepRun) evaluated() []activities.Evaluation {
-	return append(append(append([]activities.Evaluation(nil), r.probes...), r.steps...), r.int8...)
+	return append(append(append(append([]activities.Evaluation(nil), r.probes...), r.steps...), r.int8...), r.searched...)
 }
 
 // front merges every evaluated point into the report and its Pareto front.
@@ -237,8 +257,11 @@ func (r *sweepRun) front() error {
 	if err != nil {
 		return badSpec(err)
 	}
-	r.res.Steps, r.res.Int8 = r.steps, r.int8
+	r.res.Steps, r.res.Int8, r.res.Search = r.steps, r.int8, r.searched
 	r.res.Report = mergeReport(r.spec, r.metric, float64(target.Core.Clock.Value)/1e6, r.imp.Baseline, r.evaluated())
+	if bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter); err == nil {
+		r.res.Report.SetHypervolume(bound)
+	}
 	return nil
 }
 
@@ -259,7 +282,9 @@ func (r *sweepRun) generate() error {
 	return nil
 }
 
-// boards builds and runs each generated tree on the spec's board, one after the other.
+// boards builds and runs each generated tree on the spec's board class: all at once, as jobs
+// on the farm's queue that its boards share (histories from before the farm replay one after
+// the other). Results are kept in the order of the code.
 func (r *sweepRun) boards() error {
 	ins := boardInputs(r.spec, r.res.Code)
 	if ins == nil {
@@ -267,6 +292,21 @@ func (r *sweepRun) boards() error {
 		return nil
 	}
 	r.prog.Phase = "boards"
+	if workflow.GetVersion(r.ctx, "boards-in-parallel", workflow.DefaultVersion, 1) == 1 {
+		futures := make([]workflow.Future, len(ins))
+		for i, in := range ins {
+			futures[i] = workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in)
+		}
+		for _, f := range futures {
+			var run hilbench.RunResult
+			if err := f.Get(r.ctx, &run); err != nil {
+				return err
+			}
+			r.prog.Done++
+			r.res.Boards = append(r.res.Boards, run)
+		}
+		return nil
+	}
 	for _, in := range ins {
 		var run hilbench.RunResult
 		if err := workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
@@ -278,9 +318,29 @@ func (r *sweepRun) boards() error {
 	return nil
 }
 
+// calibrate fits the cost model to the board's measurements (hil.calibrate), when enough
+// points were measured.
+func (r *sweepRun) calibrate() error {
+	in, ok, note := calibrationInput(r.spec, r.imp, r.res.Code, r.res.Boards)
+	if note != "" {
+		r.prog.Note = note
+	}
+	if !ok {
+		return nil
+	}
+	r.prog.Phase = "calibrate"
+	var cal activities.CalibrateResult
+	if err := workflow.ExecuteActivity(r.ctx, a.CalibrateBoards, in).Get(r.ctx, &cal); err != nil {
+		return err
+	}
+	r.res.Calibration = &cal
+	return nil
+}
+
 // writeReport writes the front, the points and the code listing to the spec's output.
 func (r *sweepRun) writeReport() error {
 	r.prog.Phase = "report"
-	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
+	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards,
+		Name: r.spec.Name, Sensitivity: r.res.Sensitivity, UnstructuredSensitivity: r.res.UnstructuredSensitivity}
 	return workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files)
 }

@@ -135,4 +135,15 @@ func TestDeployValidate(t *testing.T) {
 	if _, _, err := runCLI(t, "deploy", "verify", dir); err != nil {
 		t.Errorf("verify after validate: %v", err)
 	}
+	// The example's line is what the farm's command driver parses.
+	cmd := exec.Command("make", "-s", "run", "CC=gcc")
+	cmd.Dir = dir
+	console, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make run: %v\n%s", err, console)
+	}
+	line, err := hilbench.ParseResultLine(console)
+	if err != nil || !line.Pass || line.Vectors != 2 || line.Cycles <= 0 || line.CRC == "" {
+		t.Errorf("result line %q: %+v, %v", console, line, err)
+	}
 }
