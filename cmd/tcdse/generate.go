@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"time"
@@ -204,11 +203,11 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 		return fmt.Errorf("generate: placing on %s: %w", t, err)
 	}
 	if best := placed.Best; best != nil {
-		opts.WeightsMemory, opts.ArenaMemory = memoriesOf(*best)
+		opts.WeightsMemory, opts.ArenaMemory = best.CodegenMemories()
 	} else {
 		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s; using the default PFlash weights and DSPR arena\n", t)
 	}
-	tv, err := randomVectors(g, f.vectors, f.seed)
+	tv, err := codegen.RandomVectors(g, f.vectors, f.seed)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -256,21 +255,6 @@ func firstArg(args []string) string {
 	return args[0]
 }
 
-// memoriesOf maps a tc3xx placement to codegen's memory names.
-func memoriesOf(c tc3xx.Cost) (weights, arena string) {
-	weights, arena = codegen.MemoryPFlash, codegen.MemoryDSPR
-	switch c.Weights {
-	case tc3xx.WeightsInLMU:
-		weights = codegen.MemoryLMU
-	case tc3xx.WeightsInDSPR:
-		weights = codegen.MemoryDSPR
-	}
-	if c.Activations == tc3xx.ActivationsInDLMU {
-		arena = codegen.MemoryLMU
-	}
-	return weights, arena
-}
-
 // checkPointManifest compares the pruned model with the one the point's manifest names.
 func checkPointManifest(dir string, g *model.Graph) error {
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
@@ -286,23 +270,6 @@ func checkPointManifest(dir string, g *model.Graph) error {
 		return fmt.Errorf("point %s was generated from model sha256 %s, but this model pruned with its rates is %s (another model file, or another tcdse version)", dir, m.ModelSHA256, got)
 	}
 	return nil
-}
-
-// randomVectors draws n standard-normal inputs and runs them through the Go interpreter.
-func randomVectors(g *model.Graph, n int, seed int64) (*codegen.TestVectors, error) {
-	if len(g.Inputs) != 1 {
-		return nil, fmt.Errorf("graph %q has %d inputs; want 1", g.Name, len(g.Inputs))
-	}
-	rng := rand.New(rand.NewSource(seed))
-	in := model.NewTensor(append([]int{n}, g.Inputs[0].Shape...)...)
-	for i := range in.Data {
-		in.Data[i] = float32(rng.NormFloat64())
-	}
-	outs, err := g.Run(in)
-	if err != nil {
-		return nil, err
-	}
-	return &codegen.TestVectors{Inputs: in, Outputs: outs[0]}, nil
 }
 
 // validateFlags are the options of `tcdse validate`.
