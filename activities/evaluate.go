@@ -29,15 +29,15 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err != nil {
 		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s: %w", modelPath, err))
 	}
-	ds, err := dataset.Load(resolveData(spec))
-	if err != nil {
-		return ImportResult{}, badInput("BadData", fmt.Errorf("data: %w", err))
-	}
 	if len(g.Inputs) != 1 {
 		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s has %d inputs; sweeps support one", modelPath, len(g.Inputs)))
 	}
-	if want, got := g.Inputs[0].Shape, ds.SampleShape(); !model.EqualShapes(want, got) {
-		return ImportResult{}, badInput("BadData", fmt.Errorf("data samples have shape %v, model %s input %q wants %v", got, modelPath, g.Inputs[0].Name, want))
+	ds, err := dataset.Load(explore.DataSpecFor(g, resolveData(spec)))
+	if err != nil {
+		return ImportResult{}, badInput("BadData", fmt.Errorf("data: %w", err))
+	}
+	if err := explore.FitData(g, ds); err != nil {
+		return ImportResult{}, badInput("BadData", fmt.Errorf("data for model %s: %w", modelPath, err))
 	}
 	target, err := tc3xx.Lookup(spec.Target)
 	if err != nil {
