@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
@@ -187,27 +188,21 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if err != nil {
 		return Evaluation{}, badInput("BadData", err)
 	}
-	plan, err := codegen.PlanGraph(g, codegen.Options{Format: in.Format})
+	costing, err := candidate.CostingFor(target, in.CostModel)
+	if err != nil {
+		return Evaluation{}, badInput("BadSpec", err)
+	}
+	priced, err := candidate.Price(g, in.Format, costing)
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
-	costModel := in.CostModel
-	if costModel == nil {
-		m, err := tc3xx.CostModelFor(target.Core.Arch)
-		if err != nil {
-			return Evaluation{}, badInput("BadSpec", err)
-		}
-		costModel = &m
-	}
-	cost, err := tc3xx.EstimateWith(*costModel, g, plan, target)
-	if err != nil {
-		return Evaluation{}, badInput("BadModel", err)
-	}
+	cost := priced.Cost
 	ev = Evaluation{
 		CandidateID: id, Label: in.Label, Rates: rates, Quality: q, Sparsity: explore.Sparsity(g),
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
 		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
 		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash,
+		Weights: string(cost.Weights), Activations: string(cost.Activations),
 	}
 	if in.Keep {
 		var buf bytes.Buffer

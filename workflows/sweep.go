@@ -260,7 +260,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	prog.Total += len(chosen) * 2
 	for _, p := range chosen {
 		ev := byID[p.ID]
-		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors, Format: spec.Generate.Format}
+		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors, Format: spec.Generate.Format, Target: spec.Target, CostModel: imp.CostModel}
 		if ev.Model != nil {
 			in.Model, in.Rates = *ev.Model, nil
 		}

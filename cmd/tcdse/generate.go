@@ -12,18 +12,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tcdse/tcdse/activities"
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/model"
-	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // generateFlags are the options of `tcdse generate`.
 type generateFlags struct {
 	point, front, label string
 	target, out, format string
-	prefix              string
+	prefix, costModel   string
 	vectors             int
 	seed                int64
 	force               bool
@@ -54,6 +54,7 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.StringVar(&f.front, "front", "", "front.json of a sweep (with --label)")
 	fl.StringVar(&f.label, "label", "", "the label of the design point in --front")
 	fl.StringVar(&f.target, "target", "tc387:cpu2", "target DERIVATIVE:CORE, for the memory placement")
+	fl.StringVar(&f.costModel, "cost-model", "", "calibrated cost model file (the sweep's cost_model), for the memory placement")
 	fl.StringVar(&f.out, "out", "", "output directory (required)")
 	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format: auto (bytes and speed), smallest (fewest bytes), dense, csr, rcsr8, rcsr4 or sparse8 (int8 layers; float layers take rcsr4)")
 	fl.StringVar(&f.prefix, "prefix", codegen.DefaultPrefix, "C symbol and file name prefix")
@@ -188,23 +189,18 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	t, err := tc3xx.Lookup(f.target)
+	c, err := candidate.ResolveCosting(f.target, "", f.costModel)
 	if err != nil {
 		return fmt.Errorf("generate: --target: %w", err)
 	}
 	opts := codegen.Options{Prefix: f.prefix, Format: f.format}
-	plan, err := codegen.PlanGraph(g, opts)
+	priced, err := candidate.Price(g, f.format, c)
 	if err != nil {
-		return fmt.Errorf("generate: %w", err)
+		return fmt.Errorf("generate: placing on %s: %w", c.Target, err)
 	}
-	placed, err := tc3xx.Place(g, plan, t)
-	if err != nil {
-		return fmt.Errorf("generate: placing on %s: %w", t, err)
-	}
-	if best := placed.Best; best != nil {
-		opts.WeightsMemory, opts.ArenaMemory = memoriesOf(*best)
-	} else {
-		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s; using the default PFlash weights and DSPR arena\n", t)
+	opts.WeightsMemory, opts.ArenaMemory = candidate.Memories(priced.Cost)
+	if !priced.Cost.Fits {
+		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s (%s); using the default PFlash weights and DSPR arena\n", c.Target, priced.Cost.Reason)
 	}
 	tv, err := randomVectors(g, f.vectors, f.seed)
 	if err != nil {
@@ -230,21 +226,6 @@ func firstArg(args []string) string {
 		return ""
 	}
 	return args[0]
-}
-
-// memoriesOf maps a tc3xx placement to codegen's memory names.
-func memoriesOf(c tc3xx.Cost) (weights, arena string) {
-	weights, arena = codegen.MemoryPFlash, codegen.MemoryDSPR
-	switch c.Weights {
-	case tc3xx.WeightsInLMU:
-		weights = codegen.MemoryLMU
-	case tc3xx.WeightsInDSPR:
-		weights = codegen.MemoryDSPR
-	}
-	if c.Activations == tc3xx.ActivationsInDLMU {
-		arena = codegen.MemoryLMU
-	}
-	return weights, arena
 }
 
 // checkPointManifest compares the pruned model with the one the point's manifest names.
