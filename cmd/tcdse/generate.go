@@ -264,10 +264,15 @@ func randomVectors(g *model.Graph, n int, seed int64) (*codegen.TestVectors, err
 
 // validateFlags are the options of `tcdse validate`.
 type validateFlags struct {
-	board   string
-	cc      string
-	timeout time.Duration
+	board    string
+	cc       string
+	timeout  time.Duration
+	sanitize bool
 }
+
+// sanitizeCFLAGS build the harness with AddressSanitizer and UndefinedBehaviorSanitizer, any
+// finding fatal, and one timing iteration (times under sanitizers mean nothing) (validate --sanitize).
+const sanitizeCFLAGS = "-std=c99 -O1 -g -Wall -Wextra -Wshadow -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DTCDSE_BENCH_ITERATIONS=1"
 
 func newValidateCmd(_ *globalFlags) *cobra.Command {
 	f := &validateFlags{}
@@ -287,6 +292,7 @@ board driver runs in-process. It exits non-zero when the tree does not build or 
 	fl.StringVar(&f.board, "board", "host", "board to run on (only host runs locally)")
 	fl.StringVar(&f.cc, "cc", "", "C compiler for the host board (default gcc)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on build and run")
+	fl.BoolVar(&f.sanitize, "sanitize", false, "host: build with AddressSanitizer and UndefinedBehaviorSanitizer (any finding fails)")
 	return cmd
 }
 
@@ -306,9 +312,22 @@ func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	res, err := hilbench.HostDriver{CC: f.cc}.Run(ctx, dir)
+	d := hilbench.HostDriver{CC: f.cc}
+	if f.sanitize {
+		d.MakeArgs = []string{"CFLAGS=" + sanitizeCFLAGS, "LDFLAGS=-fsanitize=address,undefined"}
+	}
+	res, err := d.Run(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
+	}
+	if res.Board == "" {
+		res.Board = f.board
+	}
+	if res.Agent == "" {
+		res.Agent = "validate (in-process)"
+	}
+	if res.JobID == "" {
+		res.JobID = "validate-" + filepath.Base(filepath.Clean(dir))
 	}
 	js, err := json.Marshal(res)
 	if err != nil {
