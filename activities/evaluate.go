@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
@@ -96,6 +97,11 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 			res.UnstructuredLayers = append(res.UnstructuredLayers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
 		}
 	}
+	if spec.Search != nil {
+		if res.SearchLayers, err = searchLayers(g, spec); err != nil {
+			return res, err
+		}
+	}
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
@@ -133,6 +139,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	opts.Pruning = in.Pruning
 	opts.Format = in.Format
 	opts.Quantize = in.Quantize
+	opts.LayerFormats = in.LayerFormats
 	if in.Quantize != nil && in.Calibration != nil {
 		opts.Calibration = in.Calibration.Key
 	}
@@ -148,6 +155,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		}
 	}
 	defer keepAlive(ctx, in.Label)()
+	start := time.Now()
 	m, err := dataset.MetricByName(in.Metric)
 	if err != nil {
 		return Evaluation{}, badInput("BadSpec", err)
@@ -184,15 +192,22 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 			return Evaluation{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 		}
 	}
-	q, err := explore.Evaluate(g, ds, m, in.Batch)
+	var staged explore.StagedScore
+	if in.Stages != nil {
+		staged, err = explore.ScoreStaged(g, ds, m, in.Batch, *in.Stages)
+	} else {
+		staged.Quality, err = explore.Evaluate(g, ds, m, in.Batch)
+		staged.Complete = true
+	}
 	if err != nil {
 		return Evaluation{}, badInput("BadData", err)
 	}
+	q := staged.Quality
 	costing, err := candidate.CostingFor(target, in.CostModel)
 	if err != nil {
 		return Evaluation{}, badInput("BadSpec", err)
 	}
-	priced, err := candidate.Price(g, in.Format, costing)
+	priced, err := candidate.Price(g, codegen.Options{Format: in.Format, LayerFormats: in.LayerFormats}, costing)
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
@@ -201,8 +216,12 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		CandidateID: id, Label: in.Label, Rates: rates, Quality: q, Sparsity: explore.Sparsity(g),
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
 		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
-		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash,
-		Weights: string(cost.Weights), Activations: string(cost.Activations),
+		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash, Seconds: time.Since(start).Seconds(),
+		LayerFormats: in.LayerFormats, Weights: string(cost.Weights), Activations: string(cost.Activations),
+	}
+	if !staged.Complete {
+		ev.Stopped, ev.Samples, ev.Total = true, staged.Samples, staged.Total
+		return ev, nil
 	}
 	if in.Keep {
 		var buf bytes.Buffer
@@ -244,4 +263,6 @@ type evalOptions struct {
 	// Calibration is the key of separate calibration data for an int8 point; empty (left
 	// out) when it calibrates on the scored data.
 	Calibration string `json:"calibration,omitempty"`
+	// LayerFormats are a search design's per-layer weight formats; nil (left out) otherwise.
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
 }

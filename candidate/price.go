@@ -74,11 +74,11 @@ type Priced struct {
 	Placements []tc3xx.Cost
 }
 
-// Price plans g's code with the weight format (codegen.Options.Format; "" is auto) and
-// estimates it on c's target at every placement, choosing the one generate writes (see
-// Priced.Cost).
-func Price(g *model.Graph, format string, c Costing) (Priced, error) {
-	plan, err := codegen.PlanGraph(g, codegen.Options{Format: format})
+// Price plans g's code with the weight formats of opts (Format, "" for auto, and LayerFormats;
+// only those matter) and estimates it on c's target at every placement, choosing the one
+// generate writes (see Priced.Cost).
+func Price(g *model.Graph, opts codegen.Options, c Costing) (Priced, error) {
+	plan, err := codegen.PlanGraph(g, codegen.Options{Format: opts.Format, LayerFormats: opts.LayerFormats})
 	if err != nil {
 		return Priced{}, err
 	}

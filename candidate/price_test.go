@@ -29,7 +29,7 @@ func TestPriceAgreesWithTheGeneratedManifest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := Price(g, "", c)
+		p, err := Price(g, codegen.Options{}, c)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -64,7 +64,7 @@ func TestPriceWithoutAFittingPlacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Target.Derivative.PFlash.Value = 1024 // no PFlash room for 270 KB of weights
-	p, err := Price(g, "", c)
+	p, err := Price(g, codegen.Options{}, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,8 @@ type SweepSpec struct {
 	Sensitivity *SensitivitySpec `json:"sensitivity,omitempty" yaml:"sensitivity"`
 	// GWP, when set, chooses how the global steps prune (see GWPSpec); nil keeps the defaults.
 	GWP *GWPSpec `json:"gwp,omitempty" yaml:"gwp"`
+	// Search, when set, runs a multi-objective search after the GWP walk (see SearchSpec).
+	Search *SearchSpec `json:"search,omitempty" yaml:"search"`
 }
 
 // ThresholdSpec is the sensitivity threshold: exactly one of Relative (a fraction of the
@@ -70,6 +72,9 @@ type GenerateSpec struct {
 type HILSpec struct {
 	Board          string `json:"board,omitempty" yaml:"board"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" yaml:"timeout_seconds"`
+	// Priority is the farm priority of the sweep's board jobs: "interactive" (ahead of every
+	// batch job of the class) or "batch" (the default).
+	Priority string `json:"priority,omitempty" yaml:"priority"`
 }
 
 // Defaults used when a field is zero.
@@ -195,6 +200,11 @@ func (s SweepSpec) Validate() error {
 	if s.Target == "" {
 		bad("target", "missing, e.g. tc387:cpu2")
 	}
+	switch s.HIL.Priority {
+	case "", "interactive", "batch":
+	default:
+		bad("hil.priority", "%q is not interactive or batch", s.HIL.Priority)
+	}
 	if ext := strings.ToLower(filepath.Ext(s.CostModel)); s.CostModel != "" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
 		bad("cost_model", "%q: want the .json (or .yaml) file written by tcdse calibrate --out", s.CostModel)
 	}
@@ -216,6 +226,7 @@ func (s SweepSpec) Validate() error {
 	errs = append(errs, s.FineTune.validate()...)
 	errs = append(errs, s.Quantize.validate()...)
 	errs = append(errs, s.validateCalibrationData()...)
+	errs = append(errs, s.Search.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/dataset"
@@ -55,6 +57,10 @@ func lenetSpec(t *testing.T) explore.SweepSpec {
 func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// Real activities on a loaded 2-core machine: the environment's 3 s default wall-clock
+	// limit, and the 1 s deadlock detector, are for mocked activities.
+	env.SetTestTimeout(10 * time.Minute)
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	_, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -71,7 +77,7 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 	}
 	t.Cleanup(func() { cache.Close() })
 	if withBoard {
-		agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-test", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
+		agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +92,11 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		<-agent.Ready()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(nc)})
+	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
 	return env
 }
 

@@ -178,7 +178,7 @@ func analyzeOn(path string, g *model.Graph, format, target, catalog, costModel s
 	if err != nil {
 		return analyzeReport{}, err
 	}
-	priced, err := candidate.Price(g, format, c)
+	priced, err := candidate.Price(g, codegen.Options{Format: format}, c)
 	if err != nil {
 		return analyzeReport{}, err
 	}

@@ -194,7 +194,7 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 		return fmt.Errorf("generate: --target: %w", err)
 	}
 	opts := codegen.Options{Prefix: f.prefix, Format: f.format}
-	priced, err := candidate.Price(g, f.format, c)
+	priced, err := candidate.Price(g, opts, c)
 	if err != nil {
 		return fmt.Errorf("generate: placing on %s: %w", c.Target, err)
 	}
@@ -274,7 +274,7 @@ type validateFlags struct {
 // finding fatal, and one timing iteration (times under sanitizers mean nothing) (validate --sanitize).
 const sanitizeCFLAGS = "-std=c99 -O1 -g -Wall -Wextra -Wshadow -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DTCDSE_BENCH_ITERATIONS=1"
 
-func newValidateCmd(_ *globalFlags) *cobra.Command {
+func newValidateCmd(g *globalFlags) *cobra.Command {
 	f := &validateFlags{}
 	cmd := &cobra.Command{
 		Use:   "validate DIR --board host",
@@ -282,24 +282,23 @@ func newValidateCmd(_ *globalFlags) *cobra.Command {
 		Long: `validate builds the tree in DIR (written by generate or by a sweep) with make and the
 host C compiler, runs its harness, which checks the C against the Go interpreter's outputs
 stored in test_vectors.h, and prints the result as JSON. It needs no NATS server: the host
-board driver runs in-process. It exits non-zero when the tree does not build or the check fails.`,
+board driver runs in-process. Any other --board is a board class of the farm on --nats: the tree
+goes to the artifact store and runs there as an interactive job (ahead of batch jobs). It exits
+non-zero when the tree does not build or the check fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runValidate(cmd, args[0], f)
+			return runValidate(cmd, g, args[0], f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.board, "board", "host", "board to run on (only host runs locally)")
+	fl.StringVar(&f.board, "board", "host", "board to run on: host runs locally, any other name is a farm board class")
 	fl.StringVar(&f.cc, "cc", "", "C compiler for the host board (default gcc)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on build and run")
 	fl.BoolVar(&f.sanitize, "sanitize", false, "host: build with AddressSanitizer and UndefinedBehaviorSanitizer (any finding fails)")
 	return cmd
 }
 
-func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
-	if f.board != "host" {
-		return fmt.Errorf("validate: board %q: only the host board runs locally; other boards are reached through a sweep's board agents over NATS", f.board)
-	}
+func runValidate(cmd *cobra.Command, g *globalFlags, dir string, f *validateFlags) error {
 	if _, err := os.Stat(filepath.Join(dir, "harness.c")); err != nil {
 		return fmt.Errorf("validate: %s is not a generated tree: %w", dir, err)
 	}
@@ -312,11 +311,17 @@ func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	d := hilbench.HostDriver{CC: f.cc}
-	if f.sanitize {
-		d.MakeArgs = []string{"CFLAGS=" + sanitizeCFLAGS, "LDFLAGS=-fsanitize=address,undefined"}
+	var res *hilbench.RunResult
+	var err error
+	if f.board == "host" {
+		d := hilbench.HostDriver{CC: f.cc}
+		if f.sanitize {
+			d.MakeArgs = []string{"CFLAGS=" + sanitizeCFLAGS, "LDFLAGS=-fsanitize=address,undefined"}
+		}
+		res, err = d.Run(ctx, dir)
+	} else {
+		res, err = runOnFarm(ctx, g, dir, f.board, max(f.timeout, time.Second))
 	}
-	res, err := d.Run(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}

@@ -34,10 +34,10 @@ where the outputs are, and stops.`,
 				if err != nil {
 					return err
 				}
-				return follow(ctx, c, r)
+				return follow(ctx, g, c, r)
 			}
 			fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
-			l, err := startLocal(ctx, g)
+			l, err := startLocal(ctx, g, "")
 			if err != nil {
 				return err
 			}
@@ -46,7 +46,7 @@ where the outputs are, and stops.`,
 			if err != nil {
 				return err
 			}
-			return follow(ctx, l.client, r)
+			return follow(ctx, g, l.client, r)
 		},
 	}
 }
