@@ -67,7 +67,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 		if err != nil {
 			return GenerateResult{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 		}
-		opts.WeightsMemory, opts.ArenaMemory = candidate.Memories(priced.Cost)
+		opts.WeightsMemory, opts.ArenaMemory = priced.Cost.CodegenMemories()
 	}
 	out, err := codegen.Generate(g, opts)
 	if err != nil {

@@ -6,9 +6,9 @@
 // a sweep's figures, generate's memory placement and the generated manifest agree.
 //
 // Invariants: Price's chosen placement is the cheapest that fits (by cycles, then RAM), or the
-// target's default (weights in PFlash, activations in DSPR) when none fits; Memories maps it to
-// the codegen memory names generate writes; the RAM figure includes the weights whenever the
-// placement copies them into a RAM (DSPR or LMU).
+// target's default (weights in PFlash, activations in DSPR) when none fits;
+// tc3xx.Cost.CodegenMemories maps it to the codegen memory names generate writes; the RAM
+// figure includes the weights whenever the placement copies them into a RAM (DSPR or LMU).
 //
 // It lives beside explore, not in it, because codegen's and tc3xx's tests use explore, so
 // explore imports neither. The data half of the rule (which data fits which model input) is

@@ -98,19 +98,3 @@ func Price(g *model.Graph, opts codegen.Options, c Costing) (Priced, error) {
 	}
 	return p, nil
 }
-
-// Memories returns the codegen memory names (codegen.Options.WeightsMemory and ArenaMemory)
-// of a priced placement.
-func Memories(c tc3xx.Cost) (weights, arena string) {
-	weights, arena = codegen.MemoryPFlash, codegen.MemoryDSPR
-	switch c.Weights {
-	case tc3xx.WeightsInLMU:
-		weights = codegen.MemoryLMU
-	case tc3xx.WeightsInDSPR:
-		weights = codegen.MemoryDSPR
-	}
-	if c.Activations == tc3xx.ActivationsInDLMU {
-		arena = codegen.MemoryLMU
-	}
-	return weights, arena
-}

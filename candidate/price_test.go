@@ -37,7 +37,7 @@ func TestPriceAgreesWithTheGeneratedManifest(t *testing.T) {
 			t.Errorf("%s: chose %s/%s, cheapest fitting is %s/%s", f, p.Cost.Weights, p.Cost.Activations, p.Placements[0].Weights, p.Placements[0].Activations)
 		}
 		seen[p.Cost.Weights] = true
-		w, a := Memories(p.Cost)
+		w, a := p.Cost.CodegenMemories()
 		out, err := codegen.Generate(g, codegen.Options{WeightsMemory: w, ArenaMemory: a})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)

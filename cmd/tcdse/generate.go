@@ -198,7 +198,7 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	if err != nil {
 		return fmt.Errorf("generate: placing on %s: %w", c.Target, err)
 	}
-	opts.WeightsMemory, opts.ArenaMemory = candidate.Memories(priced.Cost)
+	opts.WeightsMemory, opts.ArenaMemory = priced.Cost.CodegenMemories()
 	if !priced.Cost.Fits {
 		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s (%s); using the default PFlash weights and DSPR arena\n", c.Target, priced.Cost.Reason)
 	}
