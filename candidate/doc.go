@@ -1,9 +1,11 @@
-// Package candidate is the one pipeline a design point goes through, whichever tool asks:
-// a model plus a candidate's compression, on a target (with an optional calibrated cost
-// model), gives the built graph, its code plan, the placement of its weights and activations,
-// and its cycles, ROM and RAM. analyze, generate and the sweep's Evaluate and Generate
-// activities resolve their target with ResolveCosting (or CostingFor) and price with Price, so
-// a sweep's figures, generate's memory placement and the generated manifest agree.
+// Package candidate is the pricing half of the pipeline a design point goes through, whichever
+// tool asks: a built graph (pruned, fine-tuned or quantized by explore) on a target (with an
+// optional calibrated cost model) gives its code plan, the placement of its weights and
+// activations, and its cycles, ROM and RAM. analyze, generate and the sweep's Evaluate,
+// PriceDesigns and Generate activities resolve their target with ResolveCosting (or
+// CostingFor) and price with Price, so a sweep's figures, generate's memory placement and the
+// generated manifest agree. (Building the candidate itself, prune/fine-tune/quantize, is
+// still sequenced by the Evaluate activity.)
 //
 // Invariants: Price's chosen placement is the cheapest that fits (by cycles, then RAM), or the
 // target's default (weights in PFlash, activations in DSPR) when none fits;
