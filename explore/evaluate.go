@@ -33,7 +33,9 @@ func Evaluate(g *model.Graph, ds *dataset.Dataset, m dataset.Metric, batch int) 
 }
 
 // Predict runs g on every sample of ds, batch samples at a time, and returns the first graph
-// output for all samples, shape [N, ...].
+// output for all samples, shape [N, ...]. It takes and returns real values: the samples of a
+// model with an int8 input (a full-integer TFLite model) are quantized with the input's own
+// parameters, and an int8 output is dequantized with its own (see FitData for the whole rule).
 func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, error) {
 	return PredictProgress(g, ds, batch, nil)
 }
@@ -57,6 +59,10 @@ func PredictProgress(g *model.Graph, ds *dataset.Dataset, batch int, progress fu
 		return nil, fmt.Errorf("evaluate: dataset %q samples have shape %v, graph %q input %q wants %v",
 			ds.Name, got, g.Name, g.Inputs[0].Name, want)
 	}
+	if ds.Codes != "" {
+		return nil, fmt.Errorf("evaluate: dataset %q holds raw %s codes: fit it to graph %q first (FitData)", ds.Name, ds.Codes, g.Name)
+	}
+	inQ, outQ := g.ValueQuantOf(g.Inputs[0].Name), g.ValueQuantOf(g.Outputs[0].Name)
 	n := ds.Len()
 	var all *model.Tensor
 	for from := 0; from < n; from += batch {
@@ -64,6 +70,11 @@ func PredictProgress(g *model.Graph, ds *dataset.Dataset, batch int, progress fu
 		b, err := ds.Batch(from, to)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		if inQ != nil {
+			if err := model.QuantizeReals(b.X.Data, inQ); err != nil {
+				return nil, fmt.Errorf("evaluate graph %q: input %q: %w", g.Name, g.Inputs[0].Name, err)
+			}
 		}
 		outs, err := g.Run(b.X)
 		if err != nil {
@@ -74,6 +85,11 @@ func PredictProgress(g *model.Graph, ds *dataset.Dataset, batch int, progress fu
 				g.Name, from, to, ds.Name, to-from)
 		}
 		o := outs[0]
+		if outQ != nil {
+			if err := model.DequantizeCodes(o.Data, outQ); err != nil {
+				return nil, fmt.Errorf("evaluate graph %q: output %q: %w", g.Name, g.Outputs[0].Name, err)
+			}
+		}
 		if all == nil {
 			per := len(o.Data) / (to - from)
 			all = &model.Tensor{Shape: append([]int{n}, o.Shape[1:]...), Data: make([]float32, 0, n*per)}
