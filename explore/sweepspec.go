@@ -36,6 +36,9 @@ type SweepSpec struct {
 	Batch       int           `json:"batch,omitempty" yaml:"batch"`
 	Vectors     int           `json:"vectors,omitempty" yaml:"vectors"`
 	CostModel   string        `json:"cost_model,omitempty" yaml:"cost_model"` // calibrated cost model file (tcdse calibrate --out); empty: built-in
+	// MaxEvaluations bounds the candidates the sweep evaluates (the baseline included); 0 is
+	// unbounded. A campaign sets it from its budget; `tcdse sweep extend` raises it.
+	MaxEvaluations int `json:"max_evaluations,omitempty" yaml:"max_evaluations"`
 
 	// FineTune, when set, fine-tunes the model after every GWP step (see FineTuneSpec).
 	FineTune *FineTuneSpec `json:"finetune,omitempty" yaml:"finetune"`
@@ -209,6 +212,9 @@ func (s SweepSpec) Validate() error {
 	}
 	if s.Vectors < 0 || s.Vectors > 1000 {
 		bad("vectors", "%d is outside [0, 1000]", s.Vectors)
+	}
+	if s.MaxEvaluations < 0 {
+		bad("max_evaluations", "%d is negative", s.MaxEvaluations)
 	}
 	if s.Generate.Max < 0 || s.Generate.Max > 100 {
 		bad("generate.max", "%d is outside [0, 100]", s.Generate.Max)
