@@ -46,6 +46,10 @@ func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
 		l.stop()
 		return nil, err
 	}
+	if err := workers.RegisterSearchAttributes(ctx, l.client, g.namespace); err != nil {
+		l.stop()
+		return nil, err
+	}
 	return l, nil
 }
 
