@@ -103,7 +103,7 @@ const (
 	DefaultCampaignConcurrency = 2
 	DefaultEventsPerRun        = 5000
 	// MinEventsPerRun keeps room for the bookkeeping of one run.
-	MinEventsPerRun = 100
+	MinEventsPerRun = 20
 )
 
 // modelNameRE is what a model name may look like: it becomes part of directory names and

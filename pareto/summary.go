@@ -300,7 +300,7 @@ func WriteSummaryText(w io.Writer, s Summary) error {
 		}
 		rows = append(rows, row)
 	}
-	if err := writeRows(w, rows); err != nil {
+	if err := writeRows(w, rows, 4); err != nil {
 		return err
 	}
 	var notes []string

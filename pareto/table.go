@@ -62,12 +62,12 @@ func WritePointsTable(w io.Writer, points []Point, clockMHz float64) error {
 		}
 		rows = append(rows, append(row, fits))
 	}
-	return writeRows(w, rows)
+	return writeRows(w, rows, 1)
 }
 
-// writeRows writes rows as aligned columns: the first left-aligned, the last left-aligned
-// without trailing spaces, the ones between (numbers) right-aligned.
-func writeRows(w io.Writer, rows [][]string) error {
+// writeRows writes rows as aligned columns: the first left columns (labels) left-aligned, the
+// last left-aligned without trailing spaces, the ones between (numbers) right-aligned.
+func writeRows(w io.Writer, rows [][]string, left int) error {
 	var widths []int
 	for _, r := range rows {
 		for i, c := range r {
@@ -82,7 +82,7 @@ func writeRows(w io.Writer, rows [][]string) error {
 		for i, c := range r {
 			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
 			switch {
-			case i == 0: // label: left-aligned
+			case i < left: // labels: left-aligned
 				b.WriteString(c + pad)
 			case i == len(r)-1: // last column: left-aligned, no trailing spaces
 				b.WriteString(c)
