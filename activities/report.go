@@ -6,12 +6,17 @@ import (
 	"os"
 	"path/filepath"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/report"
 )
 
-// WriteReport writes front.json, front.csv, front.txt (the table tcdse prints) and, when code
-// was generated, points.json with where each tree is and how it did on its board. It returns
-// the paths written.
+// WriteReport writes front.json, front.csv, front.txt (the table tcdse prints), when code was
+// generated points.json with where each tree is and how it did on its board, sweep-result.json
+// (the workflow's identity and the sensitivity), and the HTML report with its static plots
+// (report.html first among the report files; see package report). It returns the paths
+// written.
 func (a *Activities) WriteReport(ctx context.Context, in ReportInput) ([]string, error) {
 	if err := os.MkdirAll(in.OutDir, 0o755); err != nil {
 		return nil, err
@@ -46,5 +51,24 @@ func (a *Activities) WriteReport(ctx context.Context, in ReportInput) ([]string,
 		}
 		paths = append(paths, p)
 	}
-	return paths, nil
+	extra := report.Extra{Name: in.Name, Sensitivity: in.Sensitivity, UnstructuredSensitivity: in.UnstructuredSensitivity}
+	if activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		extra.WorkflowID, extra.RunID = info.WorkflowExecution.ID, info.WorkflowExecution.RunID
+		extra.UIURL = report.WorkflowURL(report.DefaultUIAddress, info.WorkflowNamespace, extra.WorkflowID, extra.RunID)
+	}
+	p, err := report.WriteExtra(in.OutDir, extra)
+	if err != nil {
+		return nil, err
+	}
+	paths = append(paths, p)
+	s, err := report.LoadDir(in.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := report.WriteAll(s)
+	if err != nil {
+		return nil, err
+	}
+	return append(paths, files...), nil
 }

@@ -128,27 +128,6 @@ func loadCampaign(path string) (explore.CampaignSpec, error) {
 	return explore.LoadCampaignSpec(path, tc3xx.DefaultCatalog().TargetNames())
 }
 
-// withClient calls f with a client of the running tcdse at --temporal, or of an embedded stack
-// started for the call when none runs.
-func (g *globalFlags) withClient(ctx context.Context, f func(client.Client) error) error {
-	if g.temporalReachable(ctx, g.temporal) {
-		fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
-		c, err := g.dialTemporal(ctx, g.temporal)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return f(c)
-	}
-	fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
-	l, err := startLocal(ctx, g)
-	if err != nil {
-		return err
-	}
-	defer l.stop()
-	return f(l.client)
-}
-
 // campaignAttrs are the search attributes a campaign starts with, or none when the namespace
 // has not registered tcdse's (the workflows then keep none up to date).
 func campaignAttrs(ctx context.Context, c client.Client, namespace string, spec explore.CampaignSpec) temporal.SearchAttributes {

@@ -26,8 +26,9 @@ type localStack struct {
 	agent  chan error
 }
 
-// startLocal starts everything; close it with stop.
-func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
+// startLocal starts everything, and the Temporal Web UI at uiHostPort unless that is empty;
+// close it with stop.
+func startLocal(ctx context.Context, g *globalFlags, uiHostPort string) (*localStack, error) {
 	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -37,6 +38,7 @@ func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
 	}
 	st, err := devstack.Start(ctx, devstack.Config{
 		DataDir: g.dataDir, TemporalHostPort: g.temporal, NATSHostPort: natsHostPort, Namespace: g.namespace,
+		UIHostPort: uiHostPort,
 	})
 	if err != nil {
 		return nil, err
@@ -51,6 +53,27 @@ func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// withClient calls f with a client of the running tcdse at --temporal, or of an embedded stack
+// started for the call when none runs.
+func (g *globalFlags) withClient(ctx context.Context, f func(client.Client) error) error {
+	if g.temporalReachable(ctx, g.temporal) {
+		fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
+		c, err := g.dialTemporal(ctx, g.temporal)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return f(c)
+	}
+	fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
+	l, err := startLocal(ctx, g, "")
+	if err != nil {
+		return err
+	}
+	defer l.stop()
+	return f(l.client)
 }
 
 // attach starts a worker and a host board agent against running services.

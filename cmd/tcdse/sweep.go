@@ -12,6 +12,7 @@ import (
 
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/report"
 	"github.com/tcdse/tcdse/workflows"
 )
 
@@ -43,7 +44,7 @@ names in the spec are taken relative to the spec file.`,
 				fmt.Printf("started workflow %s (run %s)\n", run.GetID(), run.GetRunID())
 				return nil
 			}
-			return follow(cmd.Context(), c, run)
+			return follow(cmd.Context(), g, c, run)
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
@@ -65,8 +66,11 @@ func submit(ctx context.Context, c client.Client, spec explore.SweepSpec, id str
 }
 
 // follow shows the sweep's progress until it ends, then prints the front.
-func follow(ctx context.Context, c client.Client, run client.WorkflowRun) error {
+func follow(ctx context.Context, g *globalFlags, c client.Client, run client.WorkflowRun) error {
 	fmt.Fprintf(os.Stderr, "sweep %s started (run %s)\n", run.GetID(), run.GetRunID())
+	if u := report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID()); u != "" {
+		fmt.Fprintf(os.Stderr, "follow it in the Temporal Web UI: %s\n", u)
+	}
 	bar := newProgressBar(os.Stderr)
 	done := make(chan struct{})
 	go func() {
@@ -98,6 +102,7 @@ func follow(ctx context.Context, c client.Client, run client.WorkflowRun) error 
 		return fmt.Errorf("sweep %s: %w", run.GetID(), err)
 	}
 	printResult(&res)
+	printReportLinks(&res, report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID()))
 	return nil
 }
 
@@ -142,4 +147,16 @@ func relPath(p string) string {
 		return r
 	}
 	return p
+}
+
+// printReportLinks prints where the HTML report is and the workflow's page in the Web UI.
+func printReportLinks(res *workflows.SweepResult, ui string) {
+	for _, f := range res.Files {
+		if filepath.Base(f) == report.HTMLFile {
+			fmt.Printf("\nReport: %s\n", relPath(f))
+		}
+	}
+	if ui != "" {
+		fmt.Printf("Workflow: %s\n", ui)
+	}
 }
