@@ -331,7 +331,13 @@ func sweepOutcome(spec explore.CampaignSpec, job campaignJob, res *SweepResult, 
 		o.State, o.Error = pareto.StateFailed, err.Error()
 		return o
 	}
-	o.Evaluations = len(res.Report.Points)
+	if res.Partial != "" {
+		o.State = pareto.StatePartial
+	}
+	o.Evaluations = res.Evaluations
+	if o.Evaluations == 0 { // a sweep from before Evaluations was counted
+		o.Evaluations = len(res.Report.Points)
+	}
 	o.Report = res.Report
 	o.Report.Points = nil
 	if metric, err := dataset.MetricByName(m.Metric); err == nil {

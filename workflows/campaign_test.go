@@ -112,8 +112,14 @@ func TestCampaignSlidingWindow(t *testing.T) {
 	if len(f.specs) != 6 || len(res.Outcomes) != 6 {
 		t.Fatalf("%d sweeps started, %d outcomes; want 6 (3 models × 2 targets)", len(f.specs), len(res.Outcomes))
 	}
-	if s := f.specs[1]; s.Name != "m000" || s.Target != "tc327:cpu0" || s.Out != filepath.Join(spec.Out, "m000", "tc327-cpu0") || s.Metric != "top1" {
-		t.Errorf("second sweep's spec %+v", s)
+	var s explore.SweepSpec
+	for _, x := range f.specs {
+		if x.Name == "m000" && x.Target == "tc327:cpu0" {
+			s = x
+		}
+	}
+	if s.Out != filepath.Join(spec.Out, "m000", "tc327-cpu0") || s.Metric != "top1" || s.Rates[0] != 0.5 {
+		t.Errorf("m000@tc327:cpu0's spec %+v", s)
 	}
 	if res.Summary.Partial || res.Summary.Evaluations != 60 || len(res.Summary.Rows) != 6 {
 		t.Errorf("summary %+v", res.Summary)
