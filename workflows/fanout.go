@@ -21,7 +21,7 @@ func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *P
 	}
 	started := 0
 	for i := range ins {
-		if firstErr != nil || !steer.allow() {
+		if firstErr != nil {
 			break
 		}
 		for inFlight >= limit {
@@ -30,6 +30,10 @@ func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *P
 		// A failure seen while waiting for a slot starts no further activity (histories
 		// from before this rule, which started one more, replay as they were).
 		if firstErr != nil && workflow.GetVersion(ctx, "fanout-stop-on-failure", workflow.DefaultVersion, 1) == 1 {
+			break
+		}
+		// Checked once a slot is free, so that a budget extended meanwhile goes on.
+		if !steer.allow() {
 			break
 		}
 		idx := i

@@ -43,8 +43,10 @@ type SweepStatus struct {
 // steering is what clients may change while a sweep runs: whether it goes on, its budget,
 // the priority of its activities and the points picked for code.
 type steering struct {
-	stopped  string // why the sweep stops early (EndedStopped, EndedBudget, ...), or empty
+	stopped  string // why the sweep stops early (a stop signal's reason), or empty
 	budget   int    // evaluations allowed, the baseline included; 0 is unbounded
+	// exhausted says that an evaluation was refused for the budget (an extend may lift it)
+	exhausted bool
 	used     int    // evaluations started, the baseline included
 	priority string
 	picks    []string
@@ -57,10 +59,22 @@ func (s *steering) allow() bool {
 	if s == nil {
 		return true
 	}
-	if s.stopped == "" && s.budget > 0 && s.used >= s.budget {
-		s.stopped = EndedBudget
+	if s.stopped != "" {
+		return false
 	}
-	return s.stopped == ""
+	if s.budget > 0 && s.used >= s.budget {
+		s.exhausted = true
+		return false
+	}
+	return true
+}
+
+// partial is why the sweep ended before its plan was done, or empty.
+func (s *steering) partial() string {
+	if s.stopped == "" && s.exhausted {
+		return EndedBudget
+	}
+	return s.stopped
 }
 
 // start counts an evaluation that starts.
@@ -180,7 +194,7 @@ func (r *sweepRun) registerSteering(ctx workflow.Context) error {
 // status is the StatusQuery answer: the front of everything measured so far.
 func (r *sweepRun) status() SweepStatus {
 	st := SweepStatus{Name: r.spec.Name, Progress: *r.prog, Evaluations: r.steer.used, MaxEvaluations: r.steer.budget,
-		Stopped: r.steer.stopped, Priority: r.steer.priority, Picks: append([]string{}, r.steer.picks...)}
+		Stopped: r.steer.partial(), Priority: r.steer.priority, Picks: append([]string{}, r.steer.picks...)}
 	if r.imp.Baseline.CandidateID == "" {
 		return st
 	}

@@ -70,7 +70,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	}
 	r.prog.Phase = "done"
 	r.publish()
-	r.res.Partial, r.res.Evaluations = r.steer.stopped, r.steer.used
+	r.res.Partial, r.res.Evaluations = r.steer.partial(), r.steer.used
 	return r.res, nil
 }
 
@@ -307,7 +307,7 @@ func (r *sweepRun) generate() error {
 	r.prog.Phase = "generate"
 	r.steer.generated = true
 	var chosen []pareto.Point
-	if r.steer.stopped == "" { // a stopped sweep generates only what was picked
+	if r.steer.partial() == "" { // a stopped sweep generates only what was picked
 		chosen = choosePoints(r.res.Report.Front, r.spec.Generate.Max, r.metric.HigherIsBetter)
 	}
 	extra, missing := pickedPoints(r.res.Report.Points, chosen, r.steer.picks)
