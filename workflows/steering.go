@@ -43,13 +43,13 @@ type SweepStatus struct {
 // steering is what clients may change while a sweep runs: whether it goes on, its budget,
 // the priority of its activities and the points picked for code.
 type steering struct {
-	stopped  string // why the sweep stops early (a stop signal's reason), or empty
-	budget   int    // evaluations allowed, the baseline included; 0 is unbounded
+	stopped string // why the sweep stops early (a stop signal's reason), or empty
+	budget  int    // evaluations allowed, the baseline included; 0 is unbounded
 	// exhausted says that an evaluation was refused for the budget (an extend may lift it)
 	exhausted bool
-	used     int    // evaluations started, the baseline included
-	priority string
-	picks    []string
+	used      int // evaluations started, the baseline included
+	priority  string
+	picks     []string
 	// generated is set once the sweep has planned its code: later picks are refused.
 	generated bool
 }

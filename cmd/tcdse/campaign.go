@@ -128,11 +128,21 @@ func loadCampaign(path string) (explore.CampaignSpec, error) {
 	return explore.LoadCampaignSpec(path, tc3xx.DefaultCatalog().TargetNames())
 }
 
+// attrsRegistered says whether the namespace has tcdse's search attributes, and tells the
+// user when it does not (the workflows then keep none).
+func attrsRegistered(ctx context.Context, c client.Client, namespace string) bool {
+	missing, err := workers.MissingSearchAttributes(ctx, c, namespace)
+	if err != nil || len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "note: search attributes %v are not registered in namespace %s (docs/campaigns.md); running without them\n", missing, namespace)
+		return false
+	}
+	return true
+}
+
 // campaignAttrs are the search attributes a campaign starts with, or none when the namespace
 // has not registered tcdse's (the workflows then keep none up to date).
 func campaignAttrs(ctx context.Context, c client.Client, namespace string, spec explore.CampaignSpec) temporal.SearchAttributes {
-	if missing, err := workers.MissingSearchAttributes(ctx, c, namespace); err != nil || len(missing) > 0 {
-		fmt.Fprintf(os.Stderr, "note: search attributes %v are not registered in namespace %s (docs/campaigns.md); the campaign runs without them\n", missing, namespace)
+	if !attrsRegistered(ctx, c, namespace) {
 		return temporal.SearchAttributes{}
 	}
 	return temporal.NewSearchAttributes(workflows.AttrCampaign.ValueSet(spec.Name),

@@ -22,7 +22,7 @@ where the outputs are, and stops.`,
 				return err
 			}
 			return g.withClient(ctx, func(c client.Client) error {
-				r, err := submit(ctx, c, spec, "")
+				r, err := submit(ctx, c, g.namespace, spec, "")
 				if err != nil {
 					return err
 				}
