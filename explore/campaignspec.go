@@ -22,7 +22,7 @@ import (
 type CampaignSpec struct {
 	Name    string `json:"name" yaml:"name"`
 	BaseDir string `json:"base_dir,omitempty" yaml:"base_dir"`
-	// Out receives one directory per model (and target) and the campaign's summary.
+	// Out receives one directory per model (a sweep's out) and the campaign's summary.
 	Out string `json:"out" yaml:"out"`
 	// Targets are "derivative:core" names, or the single word "all" for every core of the
 	// catalog (in YAML also written as `targets: all`).
@@ -171,19 +171,21 @@ func (c CampaignSpec) TargetNames(catalog []string) []string {
 }
 
 // campaignOwned are the SweepSpec fields a campaign sets itself for every sweep.
-var campaignOwned = []string{"name", "base_dir", "target", "out"}
+var campaignOwned = []string{"name", "base_dir", "target", "targets", "out"}
 
 // ModelSweep returns the sweep of model i for the given targets: the shared settings, the
-// model's own fields over them, the campaign's base dir, and an out directory under the
-// campaign's. With one target the directory is out/MODEL/DERIVATIVE-CORE, so that sweeps of
-// one model for several targets do not write over each other.
-func (c CampaignSpec) ModelSweep(i int, target string) SweepSpec {
+// model's own fields over them, the campaign's base dir, the first target as target and the
+// others as targets (each candidate is scored once and priced for all), and out/MODEL as out.
+func (c CampaignSpec) ModelSweep(i int, targets []string) SweepSpec {
 	s := c.Sweep
 	overlay(&s, c.Models[i])
 	s.Name = c.Models[i].Name
 	s.BaseDir = c.BaseDir
-	s.Target = target
-	s.Out = filepath.Join(c.Resolve(c.Out), c.Models[i].Name, strings.ReplaceAll(target, ":", "-"))
+	s.Target, s.Targets = targets[0], nil
+	if len(targets) > 1 {
+		s.Targets = append(TargetList(nil), targets[1:]...)
+	}
+	s.Out = filepath.Join(c.Resolve(c.Out), c.Models[i].Name)
 	return s
 }
 
@@ -279,13 +281,13 @@ func (c CampaignSpec) Validate(catalog []string) error {
 		}
 		seen[m.Name] = true
 		field = fmt.Sprintf("models[%d] (%s)", i, m.Name)
-		if m.BaseDir != "" || m.Target != "" || m.Out != "" {
-			bad(field, "base_dir, target and out are set by the campaign")
+		if m.BaseDir != "" || m.Target != "" || len(m.Targets) > 0 || m.Out != "" {
+			bad(field, "base_dir, target, targets and out are set by the campaign")
 		}
 		if len(targets) == 0 || !known[targets[0]] {
 			continue // the targets' errors are reported above
 		}
-		if err := c.ModelSweep(i, targets[0]).Validate(); err != nil {
+		if err := c.ModelSweep(i, targets[:1]).Validate(); err != nil {
 			bad(field, "%v", err)
 		}
 	}

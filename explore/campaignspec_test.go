@@ -18,17 +18,24 @@ func TestCampaignExampleLoads(t *testing.T) {
 	if got := c.TargetNames(testCatalog); strings.Join(got, ",") != "tc387:cpu2,tc377:cpu0,tc327:cpu0" {
 		t.Errorf("targets %v", got)
 	}
-	s := c.ModelSweep(1, "tc387:cpu2")
-	if s.Name != "lenet-int8" || s.Target != "tc387:cpu2" || s.Quantize == nil || s.Generate.Max != 1 || len(s.Schedule) != 2 {
+	s := c.ModelSweep(1, c.TargetNames(testCatalog))
+	if s.Name != "lenet-int8" || s.Target != "tc387:cpu2" || strings.Join(s.Targets, ",") != "tc377:cpu0,tc327:cpu0" || s.Quantize == nil || s.Generate.Max != 1 || len(s.Schedule) != 2 {
 		t.Errorf("merged sweep %+v", s)
 	}
-	if want := filepath.Join(c.Resolve(c.Out), "lenet-int8", "tc387-cpu2"); s.Out != want {
+	if err := s.Validate(); err != nil {
+		t.Error(err)
+	}
+	if got := s.PricedTargets(testCatalog); strings.Join(got, ",") != "tc387:cpu2,tc377:cpu0,tc327:cpu0" {
+		t.Errorf("priced targets %v", got)
+	}
+	if want := filepath.Join(c.Resolve(c.Out), "lenet-int8"); s.Out != want {
 		t.Errorf("out %q, want %q", s.Out, want)
 	}
-	if c.ModelSweep(0, "tc387:cpu2").Quantize != nil {
-		t.Error("model 0 got model 1's quantize block")
+	one := []string{"tc387:cpu2"}
+	if c.ModelSweep(0, one).Quantize != nil || c.ModelSweep(0, one).Targets != nil {
+		t.Error("model 0 got model 1's quantize block, or targets for one target")
 	}
-	if s.Threshold.Relative != 0.98 || c.ModelSweep(0, "x").Threshold.Relative != 0.99 {
+	if s.Threshold.Relative != 0.98 || c.ModelSweep(0, one).Threshold.Relative != 0.99 {
 		t.Error("per-model thresholds not kept")
 	}
 }
@@ -146,9 +153,7 @@ func FuzzParseCampaignSpec(f *testing.F) {
 		}
 		if c.Validate(testCatalog) == nil {
 			for i := range c.Models {
-				for _, tg := range c.TargetNames(testCatalog) {
-					_ = c.ModelSweep(i, tg)
-				}
+				_ = c.ModelSweep(i, c.TargetNames(testCatalog))
 			}
 		}
 	})

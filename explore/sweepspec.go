@@ -39,6 +39,9 @@ type SweepSpec struct {
 	// MaxEvaluations bounds the candidates the sweep evaluates (the baseline included); 0 is
 	// unbounded. A campaign sets it from its budget; `tcdse sweep extend` raises it.
 	MaxEvaluations int `json:"max_evaluations,omitempty" yaml:"max_evaluations"`
+	// Targets are more targets every candidate is priced for (it is built and scored once),
+	// each with its own front; "all" is every core of the catalog. Empty: Target alone.
+	Targets TargetList `json:"targets,omitempty" yaml:"targets"`
 
 	// FineTune, when set, fine-tunes the model after every GWP step (see FineTuneSpec).
 	FineTune *FineTuneSpec `json:"finetune,omitempty" yaml:"finetune"`
@@ -125,6 +128,20 @@ func (s SweepSpec) Resolve(name string) string {
 		return name
 	}
 	return filepath.Join(s.BaseDir, name)
+}
+
+// PricedTargets returns every target the sweep prices for: Target first, then Targets (with
+// "all" meaning every target of catalog), each once.
+func (s SweepSpec) PricedTargets(catalog []string) []string {
+	out := []string{strings.ToLower(strings.TrimSpace(s.Target))}
+	seen := map[string]bool{out[0]: true}
+	for _, t := range (CampaignSpec{Targets: s.Targets}).TargetNames(catalog) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // WithDefaults returns the spec with zero-valued optional fields set to their defaults.
@@ -225,6 +242,16 @@ func (s SweepSpec) Validate() error {
 	errs = append(errs, s.Quantize.validate()...)
 	errs = append(errs, s.validateCalibrationData()...)
 	errs = append(errs, s.Search.validate()...)
+	for i, t := range s.Targets {
+		if strings.TrimSpace(t) == "" {
+			bad(fmt.Sprintf("targets[%d]", i), "empty")
+		} else if strings.EqualFold(strings.TrimSpace(t), AllTargets) && len(s.Targets) > 1 {
+			bad(fmt.Sprintf("targets[%d]", i), "all stands alone: write targets: all")
+		}
+	}
+	if len(s.Targets) > 0 && s.Search != nil {
+		bad("targets", "a search prices for one target; several targets with search are not supported")
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

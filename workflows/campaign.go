@@ -71,19 +71,18 @@ type CampaignResult struct {
 	Runs     int                   `json:"runs"`
 }
 
-// campaignJob is one child sweep: a model for its targets.
+// campaignJob is one child sweep: a model for every target (scored once, priced per target).
 type campaignJob struct {
-	Model  int
-	Target string
+	Model   int
+	Targets []string
 }
 
-// campaignJobs lists a campaign's sweeps: every model for every target, model by model.
+// campaignJobs lists a campaign's sweeps: one per model.
 func campaignJobs(spec explore.CampaignSpec) []campaignJob {
-	var jobs []campaignJob
+	targets := spec.TargetNames(tc3xx.DefaultCatalog().TargetNames())
+	jobs := make([]campaignJob, len(spec.Models))
 	for i := range spec.Models {
-		for _, t := range spec.TargetNames(tc3xx.DefaultCatalog().TargetNames()) {
-			jobs = append(jobs, campaignJob{Model: i, Target: t})
-		}
+		jobs[i] = campaignJob{Model: i, Targets: targets}
 	}
 	return jobs
 }
@@ -226,9 +225,9 @@ func (c *campaignRun) admit(ctx workflow.Context) {
 
 // start starts one child sweep with an evaluation budget (0: unbounded).
 func (c *campaignRun) start(ctx workflow.Context, job campaignJob, budget int) {
-	spec := c.spec.ModelSweep(job.Model, job.Target)
+	spec := c.spec.ModelSweep(job.Model, job.Targets)
 	spec.MaxEvaluations = budget
-	id := fmt.Sprintf("%s/%s@%s", workflow.GetInfo(ctx).WorkflowExecution.ID, spec.Name, job.Target)
+	id := fmt.Sprintf("%s/%s", workflow.GetInfo(ctx).WorkflowExecution.ID, spec.Name)
 	opts := workflow.ChildWorkflowOptions{
 		WorkflowID:        id,
 		TaskQueue:         TaskQueue,
@@ -237,7 +236,7 @@ func (c *campaignRun) start(ctx workflow.Context, job campaignJob, budget int) {
 	}
 	if attrsEnabled(ctx) {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
-			AttrCampaign.ValueSet(c.spec.Name), AttrModel.ValueSet(spec.Name), AttrTarget.ValueSet([]string{job.Target}))
+			AttrCampaign.ValueSet(c.spec.Name), AttrModel.ValueSet(spec.Name), AttrTarget.ValueSet(job.Targets))
 	}
 	f := workflow.ExecuteChildWorkflow(workflow.WithChildOptions(ctx, opts), "Sweep", spec)
 	child := &campaignChild{job: job, allot: budget, future: f}
@@ -247,12 +246,13 @@ func (c *campaignRun) start(ctx workflow.Context, job campaignJob, budget int) {
 	c.sel.AddFuture(f, func(f workflow.Future) {
 		var res SweepResult
 		err := f.Get(ctx, &res)
-		c.done(ctx, id, sweepOutcome(c.spec, child.job, &res, err))
+		c.done(ctx, id, sweepOutcomes(c.spec, child.job, &res, err))
 	})
 }
 
-// done records a finished sweep and ends the campaign when the budget is spent.
-func (c *campaignRun) done(ctx workflow.Context, id string, o pareto.SweepOutcome) {
+// done records a finished sweep (one outcome per target) and ends the campaign when the
+// budget is spent.
+func (c *campaignRun) done(ctx workflow.Context, id string, outs []pareto.SweepOutcome) {
 	child := c.running[id]
 	delete(c.running, id)
 	for i, x := range c.order {
@@ -262,8 +262,10 @@ func (c *campaignRun) done(ctx workflow.Context, id string, o pareto.SweepOutcom
 		}
 	}
 	c.reserved -= child.allot
-	c.st.Used += o.Evaluations
-	c.st.Outcomes = append(c.st.Outcomes, o)
+	for _, o := range outs {
+		c.st.Used += o.Evaluations
+	}
+	c.st.Outcomes = append(c.st.Outcomes, outs...)
 	if max := c.spec.Budget.MaxEvaluations; max > 0 && c.st.Used >= max && c.st.Next < len(c.jobs) {
 		c.end(ctx, EndedBudget)
 	}
@@ -285,14 +287,18 @@ func (c *campaignRun) end(ctx workflow.Context, why string) {
 func (c *campaignRun) finish(ctx workflow.Context) (*CampaignResult, error) {
 	outcomes := c.st.Outcomes
 	for _, job := range c.jobs[c.st.Next:] {
-		outcomes = append(outcomes, pareto.SweepOutcome{Model: c.spec.Models[job.Model].Name, Target: job.Target,
-			State: pareto.StateNotRun, Error: "not started: " + c.st.Ended})
+		for _, t := range job.Targets {
+			outcomes = append(outcomes, pareto.SweepOutcome{Model: c.spec.Models[job.Model].Name, Target: t,
+				State: pareto.StateNotRun, Error: "not started: " + c.st.Ended})
+		}
 	}
 	ordered := make([]pareto.SweepOutcome, 0, len(outcomes))
 	for _, job := range c.jobs {
-		for _, o := range outcomes {
-			if o.Model == c.spec.Models[job.Model].Name && o.Target == job.Target {
-				ordered = append(ordered, o)
+		for _, t := range job.Targets {
+			for _, o := range outcomes {
+				if o.Model == c.spec.Models[job.Model].Name && o.Target == t {
+					ordered = append(ordered, o)
+				}
 			}
 		}
 	}
@@ -322,45 +328,69 @@ func (c *campaignRun) status(ctx workflow.Context) CampaignStatus {
 	}
 }
 
-// sweepOutcome turns a child sweep's result (or error) into what the summary needs: the front
-// without the full point list, the model's quality bound, the board runs by point label.
-func sweepOutcome(spec explore.CampaignSpec, job campaignJob, res *SweepResult, err error) pareto.SweepOutcome {
-	m := spec.ModelSweep(job.Model, job.Target)
-	o := pareto.SweepOutcome{Model: m.Name, Target: job.Target, State: pareto.StateDone}
-	if err != nil {
-		o.State, o.Error = pareto.StateFailed, err.Error()
-		return o
+// sweepOutcomes turns a child sweep's result (or error) into what the summary needs, one
+// outcome per target: that target's front without the full point list, the model's quality
+// bound, the board runs by point label. The sweep's evaluations count on its first target's
+// outcome only (each candidate was evaluated once for all targets).
+func sweepOutcomes(spec explore.CampaignSpec, job campaignJob, res *SweepResult, err error) []pareto.SweepOutcome {
+	m := spec.ModelSweep(job.Model, job.Targets)
+	reports := res.TargetReports
+	if len(reports) == 0 {
+		reports = []pareto.Report{res.Report}
 	}
-	if res.Partial != "" {
-		o.State = pareto.StatePartial
-	}
-	o.Evaluations = res.Evaluations
-	if o.Evaluations == 0 { // a sweep from before Evaluations was counted
-		o.Evaluations = len(res.Report.Points)
-	}
-	o.Report = res.Report
-	o.Report.Points = nil
-	if metric, err := dataset.MetricByName(m.Metric); err == nil {
-		if b, err := m.SensitivityThreshold().Bound(res.Baseline.Quality, metric.HigherIsBetter); err == nil {
-			o.Bound, o.HasBound = b, true
+	var outs []pareto.SweepOutcome
+	for i, t := range job.Targets {
+		o := pareto.SweepOutcome{Model: m.Name, Target: t, State: pareto.StateDone}
+		if err != nil {
+			o.State, o.Error = pareto.StateFailed, err.Error()
+			outs = append(outs, o)
+			continue
 		}
+		if res.Partial != "" {
+			o.State = pareto.StatePartial
+		}
+		if i == 0 {
+			o.Evaluations = res.Evaluations
+			if o.Evaluations == 0 { // a sweep from before Evaluations was counted
+				o.Evaluations = len(res.Report.Points)
+			}
+		}
+		for _, r := range reports {
+			if r.Target == t {
+				o.Report = r
+			}
+		}
+		o.Report.Points = nil
+		if metric, err := dataset.MetricByName(m.Metric); err == nil {
+			if b, err := m.SensitivityThreshold().Bound(res.Baseline.Quality, metric.HigherIsBetter); err == nil {
+				o.Bound, o.HasBound = b, true
+			}
+		}
+		o.Measured = boardStatus(res)
+		outs = append(outs, o)
 	}
+	return outs
+}
+
+// boardStatus says, by point label, how each generated point did on its board.
+func boardStatus(res *SweepResult) map[string]string {
+	var out map[string]string
 	for i, gen := range res.Code {
 		if i >= len(res.Boards) {
 			break
 		}
-		if o.Measured == nil {
-			o.Measured = map[string]string{}
+		if out == nil {
+			out = map[string]string{}
 		}
 		b := res.Boards[i]
 		switch {
 		case b.Pass:
-			o.Measured[gen.Label] = "passed on " + b.Board
+			out[gen.Label] = "passed on " + b.Board
 		case !b.Built:
-			o.Measured[gen.Label] = "did not build on " + b.Board
+			out[gen.Label] = "did not build on " + b.Board
 		default:
-			o.Measured[gen.Label] = "FAILED on " + b.Board
+			out[gen.Label] = "FAILED on " + b.Board
 		}
 	}
-	return o
+	return out
 }

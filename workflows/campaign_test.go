@@ -62,7 +62,15 @@ func (f *fakeSweeps) sweep(ctx workflow.Context, spec explore.SweepSpec) (*workf
 			Cycles: int64(1000 - i), ROMBytes: int64(5000 - 10*i), RAMBytes: 1000, Fits: true})
 	}
 	rep.Front = pareto.Front(rep.Points, true)
-	return &workflows.SweepResult{Name: spec.Name, Baseline: activities.Evaluation{Quality: 0.99}, Report: rep}, nil
+	res := &workflows.SweepResult{Name: spec.Name, Baseline: activities.Evaluation{Quality: 0.99}, Report: rep, Evaluations: n}
+	if targets := spec.PricedTargets(nil); len(targets) > 1 {
+		for _, tg := range targets {
+			r := rep
+			r.Target = tg
+			res.TargetReports = append(res.TargetReports, r)
+		}
+	}
+	return res, nil
 }
 
 // campaignSpec is a synthetic campaign of models × targets (nothing is read from disk).
@@ -104,24 +112,26 @@ func TestCampaignSlidingWindow(t *testing.T) {
 	env := newCampaignEnv(f)
 	spec := campaignSpec(t, 3, "tc387:cpu2", "tc327:cpu0")
 	spec.Concurrency = 2
+	spec.Models = append(spec.Models, spec.Models[0], spec.Models[0])
+	spec.Models[3].Name, spec.Models[4].Name = "m003", "m004"
 	env.ExecuteWorkflow(workflows.Campaign, spec, (*workflows.CampaignState)(nil))
 	res := campaignResult(t, env)
 	if f.peak != 2 {
 		t.Errorf("at most %d sweeps ran at once, want the window of 2", f.peak)
 	}
-	if len(f.specs) != 6 || len(res.Outcomes) != 6 {
-		t.Fatalf("%d sweeps started, %d outcomes; want 6 (3 models × 2 targets)", len(f.specs), len(res.Outcomes))
+	if len(f.specs) != 5 || len(res.Outcomes) != 10 {
+		t.Fatalf("%d sweeps started, %d outcomes; want 5 sweeps (one per model, both targets) and 10 outcomes", len(f.specs), len(res.Outcomes))
 	}
 	var s explore.SweepSpec
 	for _, x := range f.specs {
-		if x.Name == "m000" && x.Target == "tc327:cpu0" {
+		if x.Name == "m000" {
 			s = x
 		}
 	}
-	if s.Out != filepath.Join(spec.Out, "m000", "tc327-cpu0") || s.Metric != "top1" || s.Rates[0] != 0.5 {
-		t.Errorf("m000@tc327:cpu0's spec %+v", s)
+	if s.Target != "tc387:cpu2" || len(s.Targets) != 1 || s.Targets[0] != "tc327:cpu0" || s.Out != filepath.Join(spec.Out, "m000") || s.Metric != "top1" || s.Rates[0] != 0.5 {
+		t.Errorf("m000's spec %+v", s)
 	}
-	if res.Summary.Partial || res.Summary.Evaluations != 60 || len(res.Summary.Rows) != 6 {
+	if res.Summary.Partial || res.Summary.Evaluations != 50 || len(res.Summary.Rows) != 10 {
 		t.Errorf("summary %+v", res.Summary)
 	}
 	for _, o := range res.Outcomes {
@@ -204,7 +214,8 @@ func TestCampaignStopSignal(t *testing.T) {
 	}
 }
 
-// TestCampaignContinuesAsNew runs a campaign of 1,200 candidates (40 models × 3 targets × 10)
+// TestCampaignContinuesAsNew runs a campaign of 1,200 candidates (40 models × 30, each priced
+// for 3 targets)
 // whose runs are told their history is already long: each run starts one window of sweeps,
 // then continues as new with its state. Chaining the runs must give every sweep exactly once
 // and the same summary as a single run.
@@ -212,7 +223,7 @@ func TestCampaignContinuesAsNew(t *testing.T) {
 	spec := campaignSpec(t, 40, "tc387:cpu2", "tc327:cpu0", "tc377:cpu0")
 	spec.Concurrency = 4
 	spec.EventsPerRun = explore.MinEventsPerRun
-	f := &fakeSweeps{points: 10, duration: time.Hour}
+	f := &fakeSweeps{points: 30, duration: time.Hour}
 	var state *workflows.CampaignState
 	runs := 0
 	var res workflows.CampaignResult
@@ -236,7 +247,7 @@ func TestCampaignContinuesAsNew(t *testing.T) {
 		res = campaignResult(t, env)
 		break
 	}
-	if runs != 120 {
+	if runs != 40 {
 		t.Errorf("%d runs; want one per sweep (the history is always full, so each run starts one)", runs)
 	}
 	if res.Runs != runs || res.Summary.Evaluations != 1200 || len(res.Outcomes) != 120 {
@@ -244,7 +255,7 @@ func TestCampaignContinuesAsNew(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, s := range f.specs {
-		key := s.Name + "@" + s.Target
+		key := s.Name
 		if seen[key] {
 			t.Errorf("sweep %s ran twice", key)
 		}

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -45,6 +47,9 @@ type SweepResult struct {
 	Partial string `json:"partial,omitempty"`
 	// Evaluations counts the candidates evaluated, the baseline included.
 	Evaluations int `json:"evaluations"`
+	// TargetReports are a multi-target sweep's reports, one per target, Report's target first
+	// (its other targets' files are in OUT/targets/DERIVATIVE-CORE/); nil for one target.
+	TargetReports []pareto.Report `json:"target_reports,omitempty"`
 }
 
 // a is a nil receiver used only to name activity methods; the worker registers a real one.
@@ -299,6 +304,10 @@ func (r *sweepRun) front() error {
 	if bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter); err == nil {
 		r.res.Report.SetHypervolume(bound)
 	}
+	r.res.TargetReports, err = targetReports(r.spec, r.metric, r.res.Report, r.imp.Baseline, r.evaluated())
+	if err != nil {
+		return badSpec(err)
+	}
 	return nil
 }
 
@@ -351,5 +360,16 @@ func (r *sweepRun) boards() error {
 func (r *sweepRun) writeReport() error {
 	r.prog.Phase = "report"
 	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
-	return workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files)
+	if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files); err != nil {
+		return err
+	}
+	for _, rep := range r.res.TargetReports[min(1, len(r.res.TargetReports)):] {
+		in := activities.ReportInput{OutDir: filepath.Join(r.spec.Resolve(r.spec.Out), "targets", strings.ReplaceAll(rep.Target, ":", "-")), Report: rep}
+		var files []string
+		if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &files); err != nil {
+			return err
+		}
+		r.res.Files = append(r.res.Files, files...)
+	}
+	return nil
 }

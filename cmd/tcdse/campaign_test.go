@@ -327,3 +327,48 @@ func TestScheduledCampaign(t *testing.T) {
 	waitCampaigns(ctx, t, ts, "cli-nightly", 1)
 	tcdse(ctx, t, ts, "schedule", "delete", "cli-nightly")
 }
+
+// TestSteerRunningSweep steers a running sweep (cheap activities of 100 ms) with the tcdse
+// commands: status, pick, extend, priority, then stop; and finds it by its phase while it runs.
+func TestSteerRunningSweep(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	ts := startTestStack(ctx, t, dir)
+	ns := ts.st.Namespace()
+	if err := workers.RegisterSearchAttributes(ctx, ts.client, ns); err != nil {
+		t.Fatal(err)
+	}
+	startCheapWorker(t, ts.client, 100*time.Millisecond)
+	spec := cheapCampaign(t, "steer", 1, "tc387:cpu2").ModelSweep(0, "tc387:cpu2")
+	spec.MaxEvaluations, spec.Concurrency = 30, 2
+	run, err := submit(ctx, ts.client, ns, spec, "steered")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(listWorkflows(ctx, t, ts.client, ns, `TcdsePhase = "sensitivity" AND TcdseModel = "m00" AND ExecutionStatus = "Running"`)) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the sweep was never listed in its sensitivity phase")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	tcdse(ctx, t, ts, "sweep", "status", "steered")
+	tcdse(ctx, t, ts, "sweep", "pick", "steered", "l0@0.3")
+	tcdse(ctx, t, ts, "sweep", "extend", "steered", "--evaluations", "10")
+	tcdse(ctx, t, ts, "sweep", "priority", "steered", "interactive")
+	tcdse(ctx, t, ts, "sweep", "stop", "steered")
+	var res workflows.SweepResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Partial != workflows.EndedStopped || res.Evaluations > 40 || len(res.Report.Points) != res.Evaluations {
+		t.Errorf("partial %q, %d evaluations, %d points; want a stopped sweep within its extended budget of 40", res.Partial, res.Evaluations, len(res.Report.Points))
+	}
+	if len(res.Code) != 1 || res.Code[0].Label != "l0@0.3" {
+		t.Errorf("code %+v; want only the picked l0@0.3", res.Code)
+	}
+	if ids := listWorkflows(ctx, t, ts.client, ns, `TcdsePhase = "done" AND TcdseFits = true AND TcdseModel = "m00"`); len(ids) != 1 {
+		t.Errorf("the finished sweep's search attributes: %v", ids)
+	}
+}
