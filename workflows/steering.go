@@ -207,6 +207,12 @@ func (r *sweepRun) status() SweepStatus {
 	return st
 }
 
+// enter starts a phase: the progress and the search attributes say so.
+func (r *sweepRun) enter(phase string) {
+	r.prog.Phase = phase
+	r.publish()
+}
+
 // publish keeps the sweep's search attributes (phase, and once there is a front its best
 // quality and whether a point fits) up to date, upserting only what changed.
 func (r *sweepRun) publish() {

@@ -73,8 +73,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		}
 		r.publish()
 	}
-	r.prog.Phase = "done"
-	r.publish()
+	r.enter("done")
 	r.res.Partial, r.res.Evaluations = r.steer.partial(), r.steer.used
 	return r.res, nil
 }
@@ -170,7 +169,7 @@ func (r *sweepRun) probe(set probeSet) (map[string]explore.LayerSensitivity, err
 	if !r.steer.allow() {
 		return nil, nil
 	}
-	r.prog.Phase = set.Phase
+	r.enter(set.Phase)
 	ins := probeInputs(r.spec, r.imp, set)
 	r.prog.Total += len(ins)
 	evals, err := fanOut(r.ctx, r.spec.Concurrency, ins, r.prog, r.steer)
@@ -193,7 +192,7 @@ func (r *sweepRun) gwp() error {
 	if r.pmax == nil {
 		return nil // stopped during the sensitivity analysis
 	}
-	r.prog.Phase = "gwp"
+	r.enter("gwp")
 	for _, g := range r.spec.Schedule {
 		if !r.steer.allow() {
 			return nil
@@ -219,7 +218,7 @@ func (r *sweepRun) unstructured() error {
 	}
 	r.res.UnstructuredSensitivity = sens
 	pmax := maxRates(sens)
-	r.prog.Phase = "unstructured gwp"
+	r.enter("unstructured gwp")
 	for _, g := range r.spec.GWP.UnstructuredSchedule {
 		if !r.steer.allow() {
 			return nil
@@ -240,7 +239,7 @@ func (r *sweepRun) search() error {
 	if err != nil {
 		return badSpec(err)
 	}
-	r.prog.Phase = "search"
+	r.enter("search")
 	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
 		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
 	r.searched, err = sp.run(r.ctx, r.steps)
@@ -294,7 +293,7 @@ func (r *sweepRun) evaluated() []activities.Evaluation {
 
 // front merges every evaluated point into the report and its Pareto front.
 func (r *sweepRun) front() error {
-	r.prog.Phase = "front"
+	r.enter("front")
 	target, err := tc3xx.Lookup(r.spec.Target)
 	if err != nil {
 		return badSpec(err)
@@ -313,7 +312,7 @@ func (r *sweepRun) front() error {
 
 // generate writes C code for the points chosen along the front, one after the other.
 func (r *sweepRun) generate() error {
-	r.prog.Phase = "generate"
+	r.enter("generate")
 	r.steer.generated = true
 	var chosen []pareto.Point
 	if r.steer.partial() == "" { // a stopped sweep generates only what was picked
@@ -344,7 +343,7 @@ func (r *sweepRun) boards() error {
 		r.prog.Done += len(r.res.Code)
 		return nil
 	}
-	r.prog.Phase = "boards"
+	r.enter("boards")
 	for _, in := range ins {
 		var run hilbench.RunResult
 		if err := workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
@@ -358,7 +357,7 @@ func (r *sweepRun) boards() error {
 
 // writeReport writes the front, the points and the code listing to the spec's output.
 func (r *sweepRun) writeReport() error {
-	r.prog.Phase = "report"
+	r.enter("report")
 	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
 	if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files); err != nil {
 		return err

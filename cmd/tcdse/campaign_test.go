@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,7 +210,7 @@ func TestCampaignOnTemporalServer(t *testing.T) {
 	if cli, _ := filepath.Abs("../../bin/temporal"); fileExists(cli) {
 		out, err := exec.CommandContext(ctx, cli, "workflow", "list", "--address", ts.st.TemporalHostPort(), "--namespace", ns,
 			"--query", `TcdseTarget = "tc387:cpu2" AND TcdseCampaign = "bounded"`).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "bounded/m00@tc387:cpu2") {
+		if err != nil || !strings.Contains(string(out), "bounded/m00") {
 			t.Errorf("temporal workflow list --query: %v\n%s", err, out)
 		}
 	}
@@ -340,7 +342,7 @@ func TestSteerRunningSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	startCheapWorker(t, ts.client, 100*time.Millisecond)
-	spec := cheapCampaign(t, "steer", 1, "tc387:cpu2").ModelSweep(0, "tc387:cpu2")
+	spec := cheapCampaign(t, "steer", 1, "tc387:cpu2").ModelSweep(0, []string{"tc387:cpu2"})
 	spec.MaxEvaluations, spec.Concurrency = 30, 2
 	run, err := submit(ctx, ts.client, ns, spec, "steered")
 	if err != nil {
@@ -371,4 +373,145 @@ func TestSteerRunningSweep(t *testing.T) {
 	if ids := listWorkflows(ctx, t, ts.client, ns, `TcdsePhase = "done" AND TcdseFits = true AND TcdseModel = "m00"`); len(ids) != 1 {
 		t.Errorf("the finished sweep's search attributes: %v", ids)
 	}
+}
+
+// freeHostPort returns a loopback address with a port free right now.
+func freeHostPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestCampaignSurvivesKilledStack is the kill drill: a LeNet campaign (two targets) runs on a
+// `tcdse up` process that is killed with SIGKILL while the sweep evaluates, then started again
+// on the same data dir. The campaign must complete with the same summary as an undisturbed run
+// on the restarted stack, and its sweep's history must hold every candidate once.
+func TestCampaignSurvivesKilledStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kill drill: two `tcdse up` processes and real LeNet sweeps")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	temporalHP, natsHP := freeHostPort(t), freeHostPort(t)
+	up := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "up", "--temporal", temporalHP, "--nats", "nats://"+natsHP, "--data-dir", filepath.Join(dir, "data"))
+		cmd.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd
+	}
+	g := &globalFlags{namespace: "default"}
+	dial := func() client.Client {
+		for {
+			if g.temporalReachable(ctx, temporalHP) {
+				// Up once its worker and search attributes are there.
+				c := mustDial(ctx, t, g, temporalHP)
+				if missing, err := workers.MissingSearchAttributes(ctx, c, "default"); err == nil && len(missing) == 0 {
+					return c
+				}
+				c.Close()
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatal("tcdse up did not come up")
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}
+	spec, err := loadCampaign("../../examples/campaign/nightly.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Models = spec.Models[:1]
+	spec.Targets = explore.TargetList{"tc387:cpu2", "tc327:cpu0"}
+	spec.Budget = explore.CampaignBudget{}
+	spec.Sweep.Rates, spec.Sweep.Schedule, spec.Sweep.Concurrency = []float64{0.3, 0.5, 0.7, 0.9}, []float64{0.5, 1}, 1
+	spec.Models[0].Data.Limit = 200
+
+	p := up()
+	c := dial()
+	spec.Name, spec.Out = "drill", filepath.Join(dir, "out-drill")
+	if _, err := startCampaign(ctx, c, "default", spec, "drill"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		v, err := c.QueryWorkflow(ctx, "drill/lenet", "", workflows.StatusQuery)
+		var st workflows.SweepStatus
+		if err == nil && v.Get(&st) == nil && st.Evaluations >= 5 {
+			t.Logf("killing tcdse up at %d evaluations (%s)", st.Evaluations, st.Progress.Phase)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the sweep never reached 5 evaluations")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err := p.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.Wait()
+	c.Close()
+	up()
+	c = dial()
+	defer c.Close()
+	var drill workflows.CampaignResult
+	if err := c.GetWorkflow(ctx, "drill", "").Get(ctx, &drill); err != nil {
+		t.Fatal(err)
+	}
+	spec.Name, spec.Out = "calm", filepath.Join(dir, "out-calm")
+	r, err := startCampaign(ctx, c, "default", spec, "calm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calm workflows.CampaignResult
+	if err := r.Get(ctx, &calm); err != nil {
+		t.Fatal(err)
+	}
+	if len(drill.Summary.Rows) != 2 || len(calm.Summary.Rows) != 2 || drill.Summary.Evaluations != calm.Summary.Evaluations {
+		t.Fatalf("drill %+v\ncalm %+v", drill.Summary, calm.Summary)
+	}
+	for i, a := range drill.Summary.Rows {
+		b := calm.Summary.Rows[i]
+		if a.Verdict != b.Verdict || (a.Best == nil) != (b.Best == nil) || a.Best != nil && (a.Best.ID != b.Best.ID || a.Best.Quality != b.Best.Quality || a.Best.Cycles != b.Best.Cycles) {
+			t.Errorf("row %d differs after the kill:\ndrill %+v %+v\ncalm  %+v %+v", i, a, a.Best, b, b.Best)
+		}
+	}
+	// Every Evaluate the killed sweep scheduled completed once: nothing was evaluated twice.
+	scheduled, completed := 0, 0
+	it := c.GetWorkflowHistory(ctx, "drill/lenet", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e.EventType {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			if e.GetActivityTaskScheduledEventAttributes().ActivityType.Name == "Evaluate" {
+				scheduled++
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			completed++
+		}
+	}
+	if scheduled+1 != drill.Summary.Evaluations {
+		t.Errorf("the drill's sweep scheduled %d evaluations (+ the baseline) and counts %d", scheduled, drill.Summary.Evaluations)
+	}
+	t.Logf("drill: %d evaluations, %d activities completed; calm run the same summary", drill.Summary.Evaluations, completed)
+}
+
+func mustDial(ctx context.Context, t *testing.T, g *globalFlags, hostPort string) client.Client {
+	t.Helper()
+	c, err := g.dialTemporal(ctx, hostPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
