@@ -34,17 +34,14 @@ func newCampaignCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			run, err := startCampaign(cmd.Context(), c, g.namespace, spec, id)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("started campaign %s (run %s)\n", run.GetID(), run.GetRunID())
-			return nil
+			return g.withTemporal(cmd.Context(), func(c client.Client) error {
+				run, err := startCampaign(cmd.Context(), c, g.namespace, spec, id)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("started campaign %s (run %s)\n", run.GetID(), run.GetRunID())
+				return nil
+			})
 		},
 	}
 	run := &cobra.Command{
@@ -75,17 +72,14 @@ func newCampaignCmd(g *globalFlags) *cobra.Command {
 		Short: "Show a running campaign's progress",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			st, err := campaignStatus(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			printCampaignStatus(st)
-			return nil
+			return g.withTemporal(cmd.Context(), func(c client.Client) error {
+				st, err := campaignStatus(cmd.Context(), c, args[0])
+				if err != nil {
+					return err
+				}
+				printCampaignStatus(st)
+				return nil
+			})
 		},
 	}
 	stop := &cobra.Command{
@@ -93,16 +87,13 @@ func newCampaignCmd(g *globalFlags) *cobra.Command {
 		Short: "End a campaign gracefully: running sweeps stop with what they measured, no new one starts",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			if err := c.SignalWorkflow(cmd.Context(), args[0], "", workflows.StopSignal, workflows.EndedStopped); err != nil {
-				return fmt.Errorf("stopping campaign %s: %w", args[0], err)
-			}
-			fmt.Printf("asked campaign %s to stop\n", args[0])
-			return nil
+			return g.withTemporal(cmd.Context(), func(c client.Client) error {
+				if err := c.SignalWorkflow(cmd.Context(), args[0], "", workflows.StopSignal, workflows.EndedStopped); err != nil {
+					return fmt.Errorf("stopping campaign %s: %w", args[0], err)
+				}
+				fmt.Printf("asked campaign %s to stop\n", args[0])
+				return nil
+			})
 		},
 	}
 	summary := &cobra.Command{
@@ -110,12 +101,9 @@ func newCampaignCmd(g *globalFlags) *cobra.Command {
 		Short: "Wait for a campaign to end and print its morning summary",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return printCampaignResult(cmd.Context(), c, args[0], asJSON)
+			return g.withTemporal(cmd.Context(), func(c client.Client) error {
+				return printCampaignResult(cmd.Context(), c, args[0], asJSON)
+			})
 		},
 	}
 	summary.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")

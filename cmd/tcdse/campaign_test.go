@@ -99,6 +99,30 @@ func startCheapWorker(t *testing.T, c client.Client, delay time.Duration) {
 	t.Cleanup(w.Stop)
 }
 
+// startCheapStack is the test stack with tcdse's search attributes and a worker of the real
+// workflows on cheapActivities that take delay each.
+func startCheapStack(ctx context.Context, t *testing.T, delay time.Duration) *testStack {
+	t.Helper()
+	ts := startTestStack(ctx, t, t.TempDir())
+	if err := workers.RegisterSearchAttributes(ctx, ts.client, ts.st.Namespace()); err != nil {
+		t.Fatal(err)
+	}
+	startCheapWorker(t, ts.client, delay)
+	return ts
+}
+
+// waitUntil polls cond every 100 ms until it holds, failing the test with what when ctx ends.
+func waitUntil(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: %v", what, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // cheapCampaign is models × targets of cheap sweeps, each 1 + 12 layers × 5 rates + 10 steps =
 // 71 candidates.
 func cheapCampaign(t *testing.T, name string, models int, targets ...string) explore.CampaignSpec {
@@ -137,13 +161,8 @@ func listWorkflows(ctx context.Context, t *testing.T, c client.Client, ns, query
 func TestCampaignOnTemporalServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	ts := startTestStack(ctx, t, dir)
+	ts := startCheapStack(ctx, t, 0)
 	ns := ts.st.Namespace()
-	if err := workers.RegisterSearchAttributes(ctx, ts.client, ns); err != nil {
-		t.Fatal(err)
-	}
-	startCheapWorker(t, ts.client, 0)
 	spec := cheapCampaign(t, "bounded", 15, "tc387:cpu2")
 	spec.EventsPerRun = 40
 	run, err := startCampaign(ctx, ts.client, ns, spec, "bounded")
@@ -236,17 +255,12 @@ func tcdse(ctx context.Context, t *testing.T, ts *testStack, args ...string) {
 func waitCampaigns(ctx context.Context, t *testing.T, ts *testStack, schedule string, n int) []string {
 	t.Helper()
 	query := fmt.Sprintf(`WorkflowType = "Campaign" AND TemporalScheduledById = %q AND ExecutionStatus = "Completed"`, schedule)
-	for {
-		ids := listWorkflows(ctx, t, ts.client, ts.st.Namespace(), query)
-		if len(ids) >= n {
-			return ids
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d of %d campaigns of schedule %s completed: %v", len(ids), n, schedule, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	var ids []string
+	waitUntil(ctx, t, fmt.Sprintf("waiting for %d campaigns of schedule %s", n, schedule), func() bool {
+		ids = listWorkflows(ctx, t, ts.client, ts.st.Namespace(), query)
+		return len(ids) >= n
+	})
+	return ids
 }
 
 // TestScheduledCampaign creates a schedule with `tcdse schedule create` that fires every 2 s,
@@ -256,11 +270,7 @@ func TestScheduledCampaign(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	ts := startTestStack(ctx, t, dir)
-	if err := workers.RegisterSearchAttributes(ctx, ts.client, ts.st.Namespace()); err != nil {
-		t.Fatal(err)
-	}
-	startCheapWorker(t, ts.client, 0)
+	ts := startCheapStack(ctx, t, 0)
 	spec := cheapCampaign(t, "sched", 2, "tc387:cpu2", "tc327:cpu0")
 	spec.Sweep.Rates, spec.Sweep.Schedule = []float64{0.5}, []float64{0.5, 1}
 	b, err := json.Marshal(spec)
@@ -335,26 +345,17 @@ func TestScheduledCampaign(t *testing.T) {
 func TestSteerRunningSweep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	ts := startTestStack(ctx, t, dir)
+	ts := startCheapStack(ctx, t, 100*time.Millisecond)
 	ns := ts.st.Namespace()
-	if err := workers.RegisterSearchAttributes(ctx, ts.client, ns); err != nil {
-		t.Fatal(err)
-	}
-	startCheapWorker(t, ts.client, 100*time.Millisecond)
 	spec := cheapCampaign(t, "steer", 1, "tc387:cpu2").ModelSweep(0, []string{"tc387:cpu2"})
 	spec.MaxEvaluations, spec.Concurrency = 30, 2
 	run, err := submit(ctx, ts.client, ns, spec, "steered")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for len(listWorkflows(ctx, t, ts.client, ns, `TcdsePhase = "sensitivity" AND TcdseModel = "m00" AND ExecutionStatus = "Running"`)) == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the sweep was never listed in its sensitivity phase")
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	waitUntil(ctx, t, "the sweep was never listed in its sensitivity phase", func() bool {
+		return len(listWorkflows(ctx, t, ts.client, ns, `TcdsePhase = "sensitivity" AND TcdseModel = "m00" AND ExecutionStatus = "Running"`)) > 0
+	})
 	tcdse(ctx, t, ts, "sweep", "status", "steered")
 	tcdse(ctx, t, ts, "sweep", "pick", "steered", "l0@0.3")
 	tcdse(ctx, t, ts, "sweep", "extend", "steered", "--evaluations", "10")
@@ -419,22 +420,20 @@ func TestCampaignSurvivesKilledStack(t *testing.T) {
 		return cmd
 	}
 	g := &globalFlags{namespace: "default"}
-	dial := func() client.Client {
-		for {
-			if g.temporalReachable(ctx, temporalHP) {
-				// Up once its worker and search attributes are there.
-				c := mustDial(ctx, t, g, temporalHP)
-				if missing, err := workers.MissingSearchAttributes(ctx, c, "default"); err == nil && len(missing) == 0 {
-					return c
-				}
-				c.Close()
+	dial := func() (c client.Client) {
+		waitUntil(ctx, t, "tcdse up did not come up", func() bool {
+			if !g.temporalReachable(ctx, temporalHP) {
+				return false
 			}
-			select {
-			case <-ctx.Done():
-				t.Fatal("tcdse up did not come up")
-			case <-time.After(300 * time.Millisecond):
+			// Up once its search attributes are registered (after its worker started).
+			c = mustDial(ctx, t, g, temporalHP)
+			if missing, err := workers.MissingSearchAttributes(ctx, c, "default"); err == nil && len(missing) == 0 {
+				return true
 			}
-		}
+			c.Close()
+			return false
+		})
+		return c
 	}
 	spec, err := loadCampaign("../../examples/campaign/nightly.yaml")
 	if err != nil {
@@ -452,19 +451,12 @@ func TestCampaignSurvivesKilledStack(t *testing.T) {
 	if _, err := startCampaign(ctx, c, "default", spec, "drill"); err != nil {
 		t.Fatal(err)
 	}
-	for {
+	var st workflows.SweepStatus
+	waitUntil(ctx, t, "the sweep never reached 5 evaluations", func() bool {
 		v, err := c.QueryWorkflow(ctx, "drill/lenet", "", workflows.StatusQuery)
-		var st workflows.SweepStatus
-		if err == nil && v.Get(&st) == nil && st.Evaluations >= 5 {
-			t.Logf("killing tcdse up at %d evaluations (%s)", st.Evaluations, st.Progress.Phase)
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the sweep never reached 5 evaluations")
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+		return err == nil && v.Get(&st) == nil && st.Evaluations >= 5
+	})
+	t.Logf("killing tcdse up at %d evaluations (%s)", st.Evaluations, st.Progress.Phase)
 	if err := p.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

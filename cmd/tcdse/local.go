@@ -55,6 +55,16 @@ func startLocal(ctx context.Context, g *globalFlags, uiHostPort string) (*localS
 	return l, nil
 }
 
+// withTemporal calls f with a client of the tcdse running at --temporal.
+func (g *globalFlags) withTemporal(ctx context.Context, f func(client.Client) error) error {
+	c, err := g.dialTemporal(ctx, g.temporal)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(c)
+}
+
 // withClient calls f with a client of the running tcdse at --temporal, or of an embedded stack
 // started for the call when none runs.
 func (g *globalFlags) withClient(ctx context.Context, f func(client.Client) error) error {

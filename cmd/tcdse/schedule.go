@@ -62,28 +62,25 @@ may still start.`,
 			if err != nil {
 				return err
 			}
-			c, err := g.dialTemporal(ctx, g.temporal)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-				ID:            args[0],
-				Spec:          client.ScheduleSpec{CronExpressions: []string{cron}},
-				Overlap:       policy,
-				CatchupWindow: catchup,
-				Note:          note,
-				Action: &client.ScheduleWorkflowAction{
-					ID: "campaign-" + args[0], Workflow: "Campaign", Args: []any{spec}, TaskQueue: workflows.TaskQueue,
-					TypedSearchAttributes: campaignAttrs(ctx, c, g.namespace, spec),
-					Priority:              temporal.Priority{PriorityKey: workflows.PriorityKey(spec.Priority)},
-				},
+			return g.withTemporal(ctx, func(c client.Client) error {
+				_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+					ID:            args[0],
+					Spec:          client.ScheduleSpec{CronExpressions: []string{cron}},
+					Overlap:       policy,
+					CatchupWindow: catchup,
+					Note:          note,
+					Action: &client.ScheduleWorkflowAction{
+						ID: "campaign-" + args[0], Workflow: "Campaign", Args: []any{spec}, TaskQueue: workflows.TaskQueue,
+						TypedSearchAttributes: campaignAttrs(ctx, c, g.namespace, spec),
+						Priority:              temporal.Priority{PriorityKey: workflows.PriorityKey(spec.Priority)},
+					},
+				})
+				if err != nil {
+					return fmt.Errorf("creating schedule %s: %w", args[0], err)
+				}
+				fmt.Printf("schedule %s: campaign %s at %q (UTC), overlap %s, catch-up window %s\n", args[0], spec.Name, cron, overlap, catchup)
+				return nil
 			})
-			if err != nil {
-				return fmt.Errorf("creating schedule %s: %w", args[0], err)
-			}
-			fmt.Printf("schedule %s: campaign %s at %q (UTC), overlap %s, catch-up window %s\n", args[0], spec.Name, cron, overlap, catchup)
-			return nil
 		},
 	}
 	create.Flags().StringVar(&cron, "cron", "", `cron expression (UTC), e.g. "0 22 * * 1-5" for 22:00 on weekdays`)
@@ -96,54 +93,48 @@ may still start.`,
 		Short: "List the schedules with their next firing and last campaign",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			it, err := c.ScheduleClient().List(cmd.Context(), client.ScheduleListOptions{})
-			if err != nil {
-				return err
-			}
-			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tWORKFLOW\tSTATE\tCRON\tNEXT\tLAST STARTED")
-			for it.HasNext() {
-				e, err := it.Next()
+			return g.withTemporal(cmd.Context(), func(c client.Client) error {
+				it, err := c.ScheduleClient().List(cmd.Context(), client.ScheduleListOptions{})
 				if err != nil {
 					return err
 				}
-				state, next, last, cron := "active", "-", "-", "-"
-				if e.Paused {
-					state = "paused"
+				w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(w, "NAME\tWORKFLOW\tSTATE\tCRON\tNEXT\tLAST STARTED")
+				for it.HasNext() {
+					e, err := it.Next()
+					if err != nil {
+						return err
+					}
+					state, next, last, cron := "active", "-", "-", "-"
+					if e.Paused {
+						state = "paused"
+					}
+					if len(e.NextActionTimes) > 0 {
+						next = e.NextActionTimes[0].UTC().Format(time.RFC3339)
+					}
+					if n := len(e.RecentActions); n > 0 && e.RecentActions[n-1].StartWorkflowResult != nil {
+						last = e.RecentActions[n-1].StartWorkflowResult.WorkflowID
+					}
+					if e.Spec != nil && len(e.Spec.CronExpressions) > 0 {
+						cron = strings.Join(e.Spec.CronExpressions, " | ")
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.WorkflowType.Name, state, cron, next, last)
 				}
-				if len(e.NextActionTimes) > 0 {
-					next = e.NextActionTimes[0].UTC().Format(time.RFC3339)
-				}
-				if n := len(e.RecentActions); n > 0 && e.RecentActions[n-1].StartWorkflowResult != nil {
-					last = e.RecentActions[n-1].StartWorkflowResult.WorkflowID
-				}
-				if e.Spec != nil && len(e.Spec.CronExpressions) > 0 {
-					cron = strings.Join(e.Spec.CronExpressions, " | ")
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.WorkflowType.Name, state, cron, next, last)
-			}
-			return w.Flush()
+				return w.Flush()
+			})
 		},
 	}
 	handle := func(use, short string, f func(ctx context.Context, h client.ScheduleHandle) error) *cobra.Command {
 		return &cobra.Command{
 			Use: use + " NAME", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.dialTemporal(cmd.Context(), g.temporal)
-				if err != nil {
-					return err
-				}
-				defer c.Close()
-				if err := f(cmd.Context(), c.ScheduleClient().GetHandle(cmd.Context(), args[0])); err != nil {
-					return fmt.Errorf("schedule %s: %s: %w", args[0], use, err)
-				}
-				fmt.Printf("schedule %s: %s done\n", args[0], use)
-				return nil
+				return g.withTemporal(cmd.Context(), func(c client.Client) error {
+					if err := f(cmd.Context(), c.ScheduleClient().GetHandle(cmd.Context(), args[0])); err != nil {
+						return fmt.Errorf("schedule %s: %s: %w", args[0], use, err)
+					}
+					fmt.Printf("schedule %s: %s done\n", args[0], use)
+					return nil
+				})
 			},
 		}
 	}

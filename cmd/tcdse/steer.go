@@ -15,20 +15,13 @@ import (
 // newSweepSteerCmds are `tcdse sweep status|stop|extend|pick|priority ID`: queries, the stop
 // signal and updates of a running sweep (workflows/steering.go).
 func newSweepSteerCmds(g *globalFlags) []*cobra.Command {
-	withClient := func(cmd *cobra.Command, f func(ctx context.Context, c client.Client) error) error {
-		c, err := g.dialTemporal(cmd.Context(), g.temporal)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		return f(cmd.Context(), c)
-	}
 	status := &cobra.Command{
 		Use:   "status ID",
 		Short: "Show a running sweep's progress, budget and the Pareto front so far",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(cmd, func(ctx context.Context, c client.Client) error {
+			ctx := cmd.Context()
+			return g.withTemporal(ctx, func(c client.Client) error {
 				v, err := c.QueryWorkflow(ctx, args[0], "", workflows.StatusQuery)
 				if err != nil {
 					return fmt.Errorf("sweep %s: %w", args[0], err)
@@ -65,7 +58,8 @@ func newSweepSteerCmds(g *globalFlags) []*cobra.Command {
 		Short: "End a sweep gracefully: work in flight finishes, the result is the front of what was measured",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withClient(cmd, func(ctx context.Context, c client.Client) error {
+			ctx := cmd.Context()
+			return g.withTemporal(ctx, func(c client.Client) error {
 				if err := c.SignalWorkflow(ctx, args[0], "", workflows.StopSignal, workflows.EndedStopped); err != nil {
 					return fmt.Errorf("stopping sweep %s: %w", args[0], err)
 				}
@@ -120,17 +114,14 @@ func newSweepSteerCmds(g *globalFlags) []*cobra.Command {
 
 // sweepUpdate sends an update to a running sweep and waits for its answer.
 func sweepUpdate(ctx context.Context, g *globalFlags, id, name string, arg, result any) error {
-	c, err := g.dialTemporal(ctx, g.temporal)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err != nil {
-		return fmt.Errorf("sweep %s: %s: %w", id, name, err)
-	}
-	if err := h.Get(ctx, result); err != nil {
-		return fmt.Errorf("sweep %s: %s: %w", id, name, err)
-	}
-	return nil
+	return g.withTemporal(ctx, func(c client.Client) error {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err == nil {
+			err = h.Get(ctx, result)
+		}
+		if err != nil {
+			return fmt.Errorf("sweep %s: %s: %w", id, name, err)
+		}
+		return nil
+	})
 }
