@@ -60,10 +60,12 @@ bench: bench-codegen
 	$(GO) run ./bench/cmd/vstorch $(BENCHFLAGS)
 	$(GO) run ./bench/cmd/prunevstorch
 	$(GO) run ./bench/cmd/search $(SEARCHFLAGS)
+	$(GO) run ./bench/cmd/campaign -strict
 
 # Fuzz each parser for a short while (the seed corpora also run in `make test`).
 FUZZTIME ?= 30s
 fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseCampaignSpec -fuzztime $(FUZZTIME) ./explore/
 	$(GO) test -run '^$$' -fuzz FuzzImportONNX -fuzztime $(FUZZTIME) ./model/
 	$(GO) test -run '^$$' -fuzz FuzzReadNPY -fuzztime $(FUZZTIME) ./dataset/
 	$(GO) test -run '^$$' -fuzz FuzzUnpack -fuzztime $(FUZZTIME) ./hilbench/

@@ -105,7 +105,7 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
-		Format: spec.Generate.Format,
+		Format: spec.Generate.Format, AlsoTargets: AlsoTargets(spec),
 	})
 	if err != nil {
 		return res, err
@@ -138,6 +138,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	opts.FineTune = in.FineTune.identity()
 	opts.Pruning = in.Pruning
 	opts.Format = in.Format
+	opts.AlsoTargets = in.AlsoTargets
 	opts.Quantize = in.Quantize
 	opts.LayerFormats = in.LayerFormats
 	if in.Quantize != nil && in.Calibration != nil {
@@ -207,7 +208,8 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	if err != nil {
 		return Evaluation{}, badInput("BadSpec", err)
 	}
-	priced, err := candidate.Price(g, codegen.Options{Format: in.Format, LayerFormats: in.LayerFormats}, costing)
+	codegenOpts := codegen.Options{Format: in.Format, LayerFormats: in.LayerFormats}
+	priced, err := candidate.Price(g, codegenOpts, costing)
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
@@ -218,6 +220,9 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
 		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash, Seconds: time.Since(start).Seconds(),
 		LayerFormats: in.LayerFormats, Weights: string(cost.Weights), Activations: string(cost.Activations),
+	}
+	if ev.PerTarget, err = priceOn(in.AlsoTargets, in.CostModel, g, codegenOpts); err != nil {
+		return Evaluation{}, err
 	}
 	if !staged.Complete {
 		ev.Stopped, ev.Samples, ev.Total = true, staged.Samples, staged.Total
@@ -265,4 +270,6 @@ type evalOptions struct {
 	Calibration string `json:"calibration,omitempty"`
 	// LayerFormats are a search design's per-layer weight formats; nil (left out) otherwise.
 	LayerFormats map[string]string `json:"layer_formats,omitempty"`
+	// AlsoTargets are a multi-target sweep's other targets; nil (left out) otherwise.
+	AlsoTargets []string `json:"also_targets,omitempty"`
 }

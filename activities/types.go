@@ -87,6 +87,28 @@ type EvalInput struct {
 	// explore.ScoreStaged); a stopped evaluation is neither cached nor kept. A complete one
 	// equals an unstaged evaluation and shares its cache entry.
 	Stages *explore.StagedOptions `json:"stages,omitempty"`
+	// AlsoTargets are more targets the candidate is priced for (a multi-target sweep): it is
+	// built and scored once; the costs are in Evaluation.PerTarget. Part of the candidate id.
+	AlsoTargets []string `json:"also_targets,omitempty"`
+}
+
+// TargetCost is a candidate's cost on one target of a multi-target sweep.
+type TargetCost struct {
+	Cycles   int64   `json:"cycles"`
+	TimeUS   float64 `json:"time_us"`
+	ROMBytes int64   `json:"rom_bytes"`
+	RAMBytes int64   `json:"ram_bytes"`
+	Fits     bool    `json:"fits"`
+	Reason   string  `json:"reason,omitempty"`
+}
+
+// OnTarget returns the evaluation with its cost on target (from PerTarget); unchanged when it
+// was not priced for that target.
+func (e Evaluation) OnTarget(target string) Evaluation {
+	if c, ok := e.PerTarget[target]; ok {
+		e.Cycles, e.TimeUS, e.ROMBytes, e.RAMBytes, e.Fits, e.Reason = c.Cycles, c.TimeUS, c.ROMBytes, c.RAMBytes, c.Fits, c.Reason
+	}
+	return e
 }
 
 // Evaluation is a scored and costed candidate.
@@ -124,6 +146,8 @@ type Evaluation struct {
 	// LayerFormats are the per-layer weight formats the point was costed with (a search
 	// design's); its code is generated with them.
 	LayerFormats map[string]string `json:"layer_formats,omitempty"`
+	// PerTarget is the cost on each of EvalInput.AlsoTargets (see OnTarget).
+	PerTarget map[string]TargetCost `json:"per_target,omitempty"`
 }
 
 // Point converts an evaluation into a Pareto point. A stopped evaluation's point does not

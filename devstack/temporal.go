@@ -140,6 +140,8 @@ func newTemporalServer(host string, p temporalPorts, sql *config.SQL, logger log
 		// Same modest sizes as the Temporal CLI dev server.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+		// Search attributes registered after start (tcdse up does) are usable at once.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),

@@ -36,6 +36,12 @@ type SweepSpec struct {
 	Batch       int           `json:"batch,omitempty" yaml:"batch"`
 	Vectors     int           `json:"vectors,omitempty" yaml:"vectors"`
 	CostModel   string        `json:"cost_model,omitempty" yaml:"cost_model"` // calibrated cost model file (tcdse calibrate --out); empty: built-in
+	// MaxEvaluations bounds the candidates the sweep evaluates (the baseline included); 0 is
+	// unbounded. A campaign sets it from its budget; `tcdse sweep extend` raises it.
+	MaxEvaluations int `json:"max_evaluations,omitempty" yaml:"max_evaluations"`
+	// Targets are more targets every candidate is priced for (it is built and scored once),
+	// each with its own front; "all" is every core of the catalog. Empty: Target alone.
+	Targets TargetList `json:"targets,omitempty" yaml:"targets"`
 
 	// FineTune, when set, fine-tunes the model after every GWP step (see FineTuneSpec).
 	FineTune *FineTuneSpec `json:"finetune,omitempty" yaml:"finetune"`
@@ -130,6 +136,20 @@ func (s SweepSpec) Resolve(name string) string {
 		return name
 	}
 	return filepath.Join(s.BaseDir, name)
+}
+
+// PricedTargets returns every target the sweep prices for: Target first, then Targets (with
+// "all" meaning every target of catalog), each once.
+func (s SweepSpec) PricedTargets(catalog []string) []string {
+	out := []string{strings.ToLower(strings.TrimSpace(s.Target))}
+	seen := map[string]bool{out[0]: true}
+	for _, t := range (CampaignSpec{Targets: s.Targets}).TargetNames(catalog) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // WithDefaults returns the spec with zero-valued optional fields set to their defaults.
@@ -231,6 +251,9 @@ func (s SweepSpec) Validate() error {
 	if s.Vectors < 0 || s.Vectors > 1000 {
 		bad("vectors", "%d is outside [0, 1000]", s.Vectors)
 	}
+	if s.MaxEvaluations < 0 {
+		bad("max_evaluations", "%d is negative", s.MaxEvaluations)
+	}
 	if s.Generate.Max < 0 || s.Generate.Max > 100 {
 		bad("generate.max", "%d is outside [0, 100]", s.Generate.Max)
 	}
@@ -238,6 +261,16 @@ func (s SweepSpec) Validate() error {
 	errs = append(errs, s.Quantize.validate()...)
 	errs = append(errs, s.validateCalibrationData()...)
 	errs = append(errs, s.Search.validate()...)
+	for i, t := range s.Targets {
+		if strings.TrimSpace(t) == "" {
+			bad(fmt.Sprintf("targets[%d]", i), "empty")
+		} else if strings.EqualFold(strings.TrimSpace(t), AllTargets) && len(s.Targets) > 1 {
+			bad(fmt.Sprintf("targets[%d]", i), "all stands alone: write targets: all")
+		}
+	}
+	if len(s.Targets) > 0 && s.Search != nil {
+		bad("targets", "a search prices for one target; several targets with search are not supported")
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

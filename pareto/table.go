@@ -62,9 +62,18 @@ func WritePointsTable(w io.Writer, points []Point, clockMHz float64) error {
 		}
 		rows = append(rows, append(row, fits))
 	}
-	widths := make([]int, len(header))
+	return writeRows(w, rows, 1)
+}
+
+// writeRows writes rows as aligned columns: the first left columns (labels) left-aligned, the
+// last left-aligned without trailing spaces, the ones between (numbers) right-aligned.
+func writeRows(w io.Writer, rows [][]string, left int) error {
+	var widths []int
 	for _, r := range rows {
 		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
@@ -73,9 +82,9 @@ func WritePointsTable(w io.Writer, points []Point, clockMHz float64) error {
 		for i, c := range r {
 			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
 			switch {
-			case i == 0: // label: left-aligned
+			case i < left: // labels: left-aligned
 				b.WriteString(c + pad)
-			case i == len(r)-1: // fits: left-aligned, no trailing spaces
+			case i == len(r)-1: // last column: left-aligned, no trailing spaces
 				b.WriteString(c)
 			default: // numbers: right-aligned
 				b.WriteString(pad + c)

@@ -153,6 +153,18 @@ func (c *Catalog) Derivatives() []string {
 	return names
 }
 
+// TargetNames returns every "derivative:core" of the catalog, derivatives sorted, cores in
+// their order.
+func (c *Catalog) TargetNames() []string {
+	var names []string
+	for _, n := range c.Derivatives() {
+		for _, core := range c.derivatives[n].CPUs {
+			names = append(names, n+":"+core.Name)
+		}
+	}
+	return names
+}
+
 // Derivative returns a derivative by name (case-insensitive). A series name such as "tc38x"
 // also finds the series' derivative when the catalog holds exactly one of that series.
 func (c *Catalog) Derivative(name string) (Derivative, bool) {

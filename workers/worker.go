@@ -87,6 +87,7 @@ func Register(w interface {
 	RegisterActivity(any)
 }, acts *activities.Activities) {
 	w.RegisterWorkflowWithOptions(workflows.Sweep, workflow.RegisterOptions{Name: "Sweep"})
+	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: "Campaign"})
 	w.RegisterActivity(acts)
 }
 

@@ -8,8 +8,9 @@ import (
 
 // fanOut runs Evaluate for every input with at most limit in flight, and returns the results
 // in input order. After the first failure it starts no more, waits for those in flight and
-// returns that failure.
-func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *Progress) ([]activities.Evaluation, error) {
+// returns that failure. Once steer (nil: never) says stop, it starts no more either and
+// returns the results of those it started: a prefix of ins.
+func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *Progress, steer *steering) ([]activities.Evaluation, error) {
 	out := make([]activities.Evaluation, len(ins))
 	var firstErr error
 	sel := workflow.NewSelector(ctx)
@@ -18,6 +19,7 @@ func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *P
 		sel.Select(ctx)
 		inFlight--
 	}
+	started := 0
 	for i := range ins {
 		if firstErr != nil {
 			break
@@ -30,7 +32,13 @@ func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *P
 		if firstErr != nil && workflow.GetVersion(ctx, "fanout-stop-on-failure", workflow.DefaultVersion, 1) == 1 {
 			break
 		}
+		// Checked once a slot is free, so that a budget extended meanwhile goes on.
+		if !steer.allow() {
+			break
+		}
 		idx := i
+		steer.start()
+		started++
 		f := workflow.ExecuteActivity(ctx, a.Evaluate, ins[idx])
 		sel.AddFuture(f, func(f workflow.Future) {
 			if err := f.Get(ctx, &out[idx]); err != nil && firstErr == nil {
@@ -43,5 +51,5 @@ func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *P
 	for inFlight > 0 {
 		collect()
 	}
-	return out, firstErr
+	return out[:started], firstErr
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/store"
+	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // The decisions of a sweep, as pure functions of the spec and of what earlier phases returned.
@@ -22,8 +23,33 @@ func candidateInput(spec explore.SweepSpec, imp activities.ImportResult, label s
 	return activities.EvalInput{
 		Model: imp.Model, ModelHash: imp.ModelHash, Data: imp.Data, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Rates: rates, Label: label, CostModel: imp.CostModel,
-		Format: spec.Generate.Format,
+		Format: spec.Generate.Format, AlsoTargets: activities.AlsoTargets(spec),
 	}
+}
+
+// targetReports are a multi-target sweep's reports, one per target (spec.Target's first): the
+// same points, each with its cost on that target, and that target's front. Nil for a
+// single-target sweep.
+func targetReports(spec explore.SweepSpec, metric dataset.Metric, primary pareto.Report, baseline activities.Evaluation, evals []activities.Evaluation) ([]pareto.Report, error) {
+	also := activities.AlsoTargets(spec)
+	if len(also) == 0 {
+		return nil, nil
+	}
+	reports := []pareto.Report{primary}
+	for _, name := range also {
+		t, err := tc3xx.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		on := make([]activities.Evaluation, len(evals))
+		for i, ev := range evals {
+			on[i] = ev.OnTarget(name)
+		}
+		ts := spec
+		ts.Target = name
+		reports = append(reports, mergeReport(ts, metric, float64(t.Core.Clock.Value)/1e6, baseline.OnTarget(name), on))
+	}
+	return reports, nil
 }
 
 // probeSet describes one sensitivity analysis: which layers are probed, on which stored

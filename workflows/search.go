@@ -84,7 +84,7 @@ func (s *searchPhase) run(ctx workflow.Context, steps []activities.Evaluation) (
 			}
 			ins, which = append(ins, in), append(which, i)
 		}
-		evals, err := fanOut(ctx, s.spec.Concurrency, ins, s.prog)
+		evals, err := fanOut(ctx, s.spec.Concurrency, ins, s.prog, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -42,6 +44,14 @@ type SweepResult struct {
 	// Calibration is the fit of the calibration step (hil.calibrate), when it ran.
 	Calibration *activities.CalibrateResult `json:"calibration,omitempty"`
 	Files       []string                    `json:"files"`
+	// Partial says why the sweep ended before its plan was done (stopped, budget, deadline):
+	// the report is then the front of what was measured. Empty for a complete sweep.
+	Partial string `json:"partial,omitempty"`
+	// Evaluations counts the candidates evaluated, the baseline included.
+	Evaluations int `json:"evaluations"`
+	// TargetReports are a multi-target sweep's reports, one per target, Report's target first
+	// (its other targets' files are in OUT/targets/DERIVATIVE-CORE/); nil for one target.
+	TargetReports []pareto.Report `json:"target_reports,omitempty"`
 }
 
 // a is a nil receiver used only to name activity methods; the worker registers a real one.
@@ -63,8 +73,10 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		if err := phase(); err != nil {
 			return nil, err
 		}
+		r.publish()
 	}
-	r.prog.Phase = "done"
+	r.enter("done")
+	r.res.Partial, r.res.Evaluations = r.steer.partial(), r.steer.used
 	return r.res, nil
 }
 
@@ -87,6 +99,13 @@ type sweepRun struct {
 	last     store.Ref
 	lastHash string
 	res      *SweepResult
+	// steer is what clients change while the sweep runs (steering.go); published is what the
+	// search attributes last said.
+	steer     *steering
+	published struct {
+		phase string
+		front bool
+	}
 }
 
 // newSweepRun checks the spec, registers the progress query and sets the activity options.
@@ -109,6 +128,9 @@ func newSweepRun(ctx workflow.Context, spec explore.SweepSpec) (*sweepRun, error
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 		},
 	})
+	if err := r.registerSteering(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -123,6 +145,7 @@ func (r *sweepRun) importModel() error {
 		return err
 	}
 	r.prog.Done++
+	r.steer.start()
 	r.res.Baseline = r.imp.Baseline
 	r.last, r.lastHash = r.imp.Model, r.imp.ModelHash
 	return nil
@@ -135,23 +158,30 @@ func (r *sweepRun) sensitivity() error {
 	}
 	r.prog.Total += len(r.spec.Schedule)
 	sens, err := r.probe(baseProbes(r.spec, r.imp))
-	if err != nil {
+	if err != nil || sens == nil {
 		return err
 	}
 	r.res.Sensitivity, r.pmax = sens, maxRates(sens)
 	return nil
 }
 
-// probe runs one sensitivity analysis, fanned out, and returns each layer's maximum rate.
+// probe runs one sensitivity analysis, fanned out, and returns each layer's maximum rate; nil
+// when the sweep was stopped before every probe started (the probes made are kept as points).
 func (r *sweepRun) probe(set probeSet) (map[string]explore.LayerSensitivity, error) {
-	r.prog.Phase = set.Phase
+	if !r.steer.allow() {
+		return nil, nil
+	}
+	r.enter(set.Phase)
 	ins := probeInputs(r.spec, r.imp, set)
 	r.prog.Total += len(ins)
-	evals, err := fanOut(r.ctx, r.spec.Concurrency, ins, r.prog)
+	evals, err := fanOut(r.ctx, r.spec.Concurrency, ins, r.prog, r.steer)
 	if err != nil {
 		return nil, err
 	}
 	r.probes = append(r.probes, evals...)
+	if len(evals) < len(ins) {
+		return nil, nil
+	}
 	sens, err := explore.MaxRatesRule(r.imp.Baseline.Quality, r.metric, r.spec.SensitivityThreshold(), r.spec.SensitivityRule(), probeResults(ins, evals))
 	if err != nil {
 		return nil, badSpec(err)
@@ -161,8 +191,14 @@ func (r *sweepRun) probe(set probeSet) (map[string]explore.LayerSensitivity, err
 
 // gwp walks the global weighted pruning schedule, each step from the previous step's model.
 func (r *sweepRun) gwp() error {
-	r.prog.Phase = "gwp"
+	if r.pmax == nil {
+		return nil // stopped during the sensitivity analysis
+	}
+	r.enter("gwp")
 	for _, g := range r.spec.Schedule {
+		if !r.steer.allow() {
+			return nil
+		}
 		if stop, err := r.step(gwpStepInput(r.spec, r.imp, r.pmax, g)); err != nil || stop {
 			return err
 		}
@@ -179,13 +215,16 @@ func (r *sweepRun) unstructured() error {
 	}
 	r.prog.Total += len(r.spec.GWP.UnstructuredSchedule)
 	sens, err := r.probe(unstructuredProbes(r.imp, r.last, r.lastHash))
-	if err != nil {
+	if err != nil || sens == nil {
 		return err
 	}
 	r.res.UnstructuredSensitivity = sens
 	pmax := maxRates(sens)
-	r.prog.Phase = "unstructured gwp"
+	r.enter("unstructured gwp")
 	for _, g := range r.spec.GWP.UnstructuredSchedule {
+		if !r.steer.allow() {
+			return nil
+		}
 		if stop, err := r.step(unstructuredStepInput(r.spec, r.imp, pmax, g)); err != nil || stop {
 			return err
 		}
@@ -195,17 +234,19 @@ func (r *sweepRun) unstructured() error {
 
 // search runs the multi-objective search (spec.search), seeded from the GWP steps.
 func (r *sweepRun) search() error {
-	if r.spec.Search == nil {
+	if r.spec.Search == nil || !r.steer.allow() {
 		return nil
 	}
 	bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter)
 	if err != nil {
 		return badSpec(err)
 	}
-	r.prog.Phase = "search"
+	r.enter("search")
 	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
 		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
 	r.searched, err = sp.run(r.ctx, r.steps)
+	// The search keeps its own budget (search.budget); its evaluations count once it ends.
+	r.steer.used += len(r.searched)
 	return err
 }
 
@@ -215,6 +256,7 @@ func (r *sweepRun) search() error {
 func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 	in.Model, in.ModelHash, in.Keep = r.last, r.lastHash, true
 	in.FineTune = activities.FineTuneFor(r.spec, r.imp)
+	r.steer.start()
 	var ev activities.Evaluation
 	if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, in).Get(r.ctx, &ev); err != nil {
 		return false, err
@@ -226,10 +268,11 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 	// replay with the old behaviour. (GetVersion is asked only below the floor, as it was
 	// when the rule was introduced.)
 	skipInt8 := below && workflow.GetVersion(r.ctx, "int8-above-floor", workflow.DefaultVersion, 1) == 1
-	if r.spec.Quantize != nil && !skipInt8 {
+	if r.spec.Quantize != nil && !skipInt8 && r.steer.allow() {
 		// The step's model quantized to int8 is a point of its own; the next step still
 		// prunes the float model.
 		r.prog.Total++
+		r.steer.start()
 		var qev activities.Evaluation
 		if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, int8Input(r.spec, r.imp, ev)).Get(r.ctx, &qev); err != nil {
 			return false, err
@@ -252,7 +295,7 @@ func (r *sweepRun) evaluated() []activities.Evaluation {
 
 // front merges every evaluated point into the report and its Pareto front.
 func (r *sweepRun) front() error {
-	r.prog.Phase = "front"
+	r.enter("front")
 	target, err := tc3xx.Lookup(r.spec.Target)
 	if err != nil {
 		return badSpec(err)
@@ -262,13 +305,26 @@ func (r *sweepRun) front() error {
 	if bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter); err == nil {
 		r.res.Report.SetHypervolume(bound)
 	}
+	r.res.TargetReports, err = targetReports(r.spec, r.metric, r.res.Report, r.imp.Baseline, r.evaluated())
+	if err != nil {
+		return badSpec(err)
+	}
 	return nil
 }
 
 // generate writes C code for the points chosen along the front, one after the other.
 func (r *sweepRun) generate() error {
-	r.prog.Phase = "generate"
-	chosen := choosePoints(r.res.Report.Front, r.spec.Generate.Max, r.metric.HigherIsBetter)
+	r.enter("generate")
+	r.steer.generated = true
+	var chosen []pareto.Point
+	if r.steer.partial() == "" { // a stopped sweep generates only what was picked
+		chosen = choosePoints(r.res.Report.Front, r.spec.Generate.Max, r.metric.HigherIsBetter)
+	}
+	extra, missing := pickedPoints(r.res.Report.Points, chosen, r.steer.picks)
+	if len(missing) > 0 {
+		r.prog.Note = fmt.Sprintf("picked labels with no point: %v", missing)
+	}
+	chosen = append(chosen, extra...)
 	ins := generateInputs(r.spec, r.imp, chosen, r.evaluated())
 	r.prog.Total += len(ins) * 2
 	for _, in := range ins {
@@ -291,7 +347,7 @@ func (r *sweepRun) boards() error {
 		r.prog.Done += len(r.res.Code)
 		return nil
 	}
-	r.prog.Phase = "boards"
+	r.enter("boards")
 	if workflow.GetVersion(r.ctx, "boards-in-parallel", workflow.DefaultVersion, 1) == 1 {
 		futures := make([]workflow.Future, len(ins))
 		for i, in := range ins {
@@ -328,7 +384,7 @@ func (r *sweepRun) calibrate() error {
 	if !ok {
 		return nil
 	}
-	r.prog.Phase = "calibrate"
+	r.enter("calibrate")
 	var cal activities.CalibrateResult
 	if err := workflow.ExecuteActivity(r.ctx, a.CalibrateBoards, in).Get(r.ctx, &cal); err != nil {
 		return err
@@ -339,8 +395,19 @@ func (r *sweepRun) calibrate() error {
 
 // writeReport writes the front, the points and the code listing to the spec's output.
 func (r *sweepRun) writeReport() error {
-	r.prog.Phase = "report"
+	r.enter("report")
 	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards,
 		Name: r.spec.Name, Sensitivity: r.res.Sensitivity, UnstructuredSensitivity: r.res.UnstructuredSensitivity}
-	return workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files)
+	if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files); err != nil {
+		return err
+	}
+	for _, rep := range r.res.TargetReports[min(1, len(r.res.TargetReports)):] {
+		in := activities.ReportInput{OutDir: filepath.Join(r.spec.Resolve(r.spec.Out), "targets", strings.ReplaceAll(rep.Target, ":", "-")), Report: rep, Name: r.spec.Name + " " + rep.Target}
+		var files []string
+		if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &files); err != nil {
+			return err
+		}
+		r.res.Files = append(r.res.Files, files...)
+	}
+	return nil
 }

@@ -232,10 +232,16 @@ func TestSweepBranchBoardRunsEveryGeneratedPoint(t *testing.T) {
 	if len(f.gens) != 2 || len(f.runs) != 2 || len(res.Boards) != 2 {
 		t.Fatalf("generated %d, ran %d, results %d; want 2 each", len(f.gens), len(f.runs), len(res.Boards))
 	}
-	for i, run := range f.runs {
-		if run.Code.Key != "code-"+f.gens[i].Label || run.TimeoutSeconds != 300 {
-			t.Errorf("board run %d: %+v (want the generated tree of %s and the default timeout)", i, run, f.gens[i].Label)
+	// Board jobs may run at once and finish in any order: match them by label.
+	generated := map[string]bool{}
+	for _, g := range f.gens {
+		generated[g.Label] = true
+	}
+	for _, run := range f.runs {
+		if !generated[run.Label] || run.Code.Key != "code-"+run.Label || run.TimeoutSeconds != 300 {
+			t.Errorf("board run %+v: want a generated tree (%v) with its own code and the default timeout", run, generated)
 		}
+		delete(generated, run.Label)
 	}
 }
 

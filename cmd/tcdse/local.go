@@ -48,7 +48,42 @@ func startLocal(ctx context.Context, g *globalFlags, uiHostPort string) (*localS
 		l.stop()
 		return nil, err
 	}
+	if err := workers.RegisterSearchAttributes(ctx, l.client, g.namespace); err != nil {
+		l.stop()
+		return nil, err
+	}
 	return l, nil
+}
+
+// withTemporal calls f with a client of the tcdse running at --temporal.
+func (g *globalFlags) withTemporal(ctx context.Context, f func(client.Client) error) error {
+	c, err := g.dialTemporal(ctx, g.temporal)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(c)
+}
+
+// withClient calls f with a client of the running tcdse at --temporal, or of an embedded stack
+// started for the call when none runs.
+func (g *globalFlags) withClient(ctx context.Context, f func(client.Client) error) error {
+	if g.temporalReachable(ctx, g.temporal) {
+		fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
+		c, err := g.dialTemporal(ctx, g.temporal)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return f(c)
+	}
+	fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
+	l, err := startLocal(ctx, g, "")
+	if err != nil {
+		return err
+	}
+	defer l.stop()
+	return f(l.client)
 }
 
 // attach starts a worker and a host board agent against running services.

@@ -64,5 +64,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newDeployCmd(g))
 	root.AddCommand(newReportCmd(g))
+	root.AddCommand(newCampaignCmd(g), newScheduleCmd(g))
 	return root
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -21,30 +19,13 @@ where the outputs are, and stops.`,
 			if err != nil {
 				return err
 			}
-			if g.temporalReachable(ctx, g.temporal) {
-				fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
-				c, err := g.dialTemporal(ctx, g.temporal)
-				if err != nil {
-					return err
-				}
-				defer c.Close()
-				r, err := submit(ctx, c, spec, "")
+			return g.withClient(ctx, func(c client.Client) error {
+				r, err := submit(ctx, c, g.namespace, spec, "")
 				if err != nil {
 					return err
 				}
 				return follow(ctx, g, c, r)
-			}
-			fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
-			l, err := startLocal(ctx, g, "")
-			if err != nil {
-				return err
-			}
-			defer l.stop()
-			r, err := submit(ctx, l.client, spec, "")
-			if err != nil {
-				return err
-			}
-			return follow(ctx, g, l.client, r)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/pareto"
@@ -37,7 +38,7 @@ names in the spec are taken relative to the spec file.`,
 				return err
 			}
 			defer c.Close()
-			run, err := submit(cmd.Context(), c, spec, id)
+			run, err := submit(cmd.Context(), c, g.namespace, spec, id)
 			if err != nil {
 				return err
 			}
@@ -51,16 +52,21 @@ names in the spec are taken relative to the spec file.`,
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the sweep and return without following it")
 	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
+	cmd.AddCommand(newSweepSteerCmds(g)...)
 	return cmd
 }
 
-// submit starts the Sweep workflow.
-func submit(ctx context.Context, c client.Client, spec explore.SweepSpec, id string) (client.WorkflowRun, error) {
+// submit starts the Sweep workflow, with tcdse's search attributes when the namespace has them.
+func submit(ctx context.Context, c client.Client, namespace string, spec explore.SweepSpec, id string) (client.WorkflowRun, error) {
 	spec = spec.WithDefaults()
 	if id == "" {
 		id = fmt.Sprintf("sweep-%s-%s", spec.Name, time.Now().UTC().Format("20060102-150405"))
 	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, "Sweep", spec)
+	opts := client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}
+	if attrsRegistered(ctx, c, namespace) {
+		opts.TypedSearchAttributes = temporal.NewSearchAttributes(workflows.AttrModel.ValueSet(spec.Name), workflows.AttrTarget.ValueSet([]string{spec.Target}))
+	}
+	run, err := c.ExecuteWorkflow(ctx, opts, "Sweep", spec)
 	if err != nil {
 		return nil, fmt.Errorf("starting the sweep: %w", err)
 	}
