@@ -17,7 +17,7 @@ import (
 
 // GeneratorVersion identifies the code generator in banners and manifests; it changes whenever
 // the generated code for the same inputs changes.
-const GeneratorVersion = "tcdse-codegen/3"
+const GeneratorVersion = "tcdse-codegen/4"
 
 // File is one generated file.
 type File struct {
@@ -85,7 +85,7 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 
 	files := map[string][]byte{}
 	prefix := o.Prefix
-	files[prefix+".h"] = emitHeader(p, prefix, banner)
+	files[prefix+".h"] = emitHeader(p, prefix, banner, o.Signature)
 	src, err := emitSource(p, prefix, ids, banner)
 	if err != nil {
 		return nil, err

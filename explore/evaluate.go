@@ -37,6 +37,12 @@ func Evaluate(g *model.Graph, ds *dataset.Dataset, m dataset.Metric, batch int) 
 // model with an int8 input (a full-integer TFLite model) are quantized with the input's own
 // parameters, and an int8 output is dequantized with its own (see FitData for the whole rule).
 func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, error) {
+	return PredictProgress(g, ds, batch, nil)
+}
+
+// PredictProgress is Predict calling progress (when not nil) after every batch with the samples
+// done and their total.
+func PredictProgress(g *model.Graph, ds *dataset.Dataset, batch int, progress func(done, total int)) (*model.Tensor, error) {
 	switch {
 	case g == nil:
 		return nil, errors.New("evaluate: nil graph")
@@ -91,6 +97,9 @@ func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, err
 			return nil, fmt.Errorf("evaluate graph %q: output shape changed from %v to %v between batches", g.Name, all.Shape[1:], o.Shape[1:])
 		}
 		all.Data = append(all.Data, o.Data...)
+		if progress != nil {
+			progress(to, n)
+		}
 	}
 	return all, nil
 }

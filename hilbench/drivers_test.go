@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,30 @@ driver:
 		if _, err := hilbench.ParseAgentFile([]byte(bad), "bad.yaml"); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+// TestCommandDriverGeneratedHarness builds a generated tree's TriCore harness branch on the
+// host (the cycle hook bound to the x86 time-stamp counter) and runs it as a command board: the
+// harness's own console line is parsed.
+func TestCommandDriverGeneratedHarness(t *testing.T) {
+	needCToolchain(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("binds the TriCore cycle hook to the x86 time-stamp counter")
+	}
+	_, tree := mlpTree(t, connect(t, startNATS(t)))
+	d := &hilbench.CommandDriver{
+		Build: []string{"make", "-C", "{dir}", "harness",
+			"CFLAGS=-std=c99 -O2 -D__TRICORE__ -include x86intrin.h -D'TCDSE_CYCLES()=((uint32_t)__rdtsc())' -DTCDSE_CYCLES_MASK=0xFFFFFFFFu"},
+		Console: []string{"{dir}/harness"},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := d.Run(ctx, unpackPacked(t, tree))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Built || !res.Pass || res.CyclesPerInference <= 0 || res.Vectors != 4 {
+		t.Errorf("result %+v", res)
 	}
 }

@@ -99,6 +99,10 @@ type RunResult struct {
 	WaitMS     int64  `json:"wait_ms,omitempty"`
 	// Label echoes the request's label.
 	Label string `json:"label,omitempty"`
+	// Bucket and Object name the tree that was run (farm results), so that a measurement can
+	// be traced back to its code and graph (calibration reads them).
+	Bucket string `json:"bucket,omitempty"`
+	Object string `json:"object,omitempty"`
 }
 
 // AgentInfo is an agent's answer on [AgentsSubject].

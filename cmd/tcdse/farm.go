@@ -30,18 +30,7 @@ resumes it, release asks a quarantined board to run its health job and return to
 See docs/farm.md.`,
 	}
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
-	open := func(cmd *cobra.Command) (*hilbench.Farm, func(), error) {
-		nc, err := dialNATS(g.nats, "tcdse-farm")
-		if err != nil {
-			return nil, nil, err
-		}
-		f, err := hilbench.OpenFarm(cmd.Context(), nc, hilbench.FarmConfig{})
-		if err != nil {
-			nc.Close()
-			return nil, nil, err
-		}
-		return f, nc.Close, nil
-	}
+	open := func(cmd *cobra.Command) (*hilbench.Farm, func(), error) { return openFarmCLI(cmd, g) }
 	show := func(w io.Writer, v any, text func()) error {
 		if asJSON {
 			enc := json.NewEncoder(w)
@@ -142,6 +131,20 @@ See docs/farm.md.`,
 			func(ctx context.Context, f *hilbench.Farm, b string) error { return f.Release(ctx, b) }, "release requested (see `tcdse farm boards`)"),
 	)
 	return cmd
+}
+
+// openFarmCLI connects to the farm on --nats; call the returned function when done.
+func openFarmCLI(cmd *cobra.Command, g *globalFlags) (*hilbench.Farm, func(), error) {
+	nc, err := dialNATS(g.nats, "tcdse-farm")
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := hilbench.OpenFarm(cmd.Context(), nc, hilbench.FarmConfig{})
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return f, nc.Close, nil
 }
 
 func printBoards(w io.Writer, bs []hilbench.BoardInfo) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"time"
@@ -27,6 +26,7 @@ type generateFlags struct {
 	vectors             int
 	seed                int64
 	force               bool
+	json                bool
 }
 
 func newGenerateCmd(_ *globalFlags) *cobra.Command {
@@ -61,6 +61,7 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the harness checks")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
 	fl.BoolVar(&f.force, "force", false, "write into an existing non-empty output directory")
+	fl.BoolVar(&f.json, "json", false, "print what was written as JSON: the directory, its files and the plan's totals")
 	return cmd
 }
 
@@ -202,7 +203,7 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	if !priced.Cost.Fits {
 		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s (%s); using the default PFlash weights and DSPR arena\n", c.Target, priced.Cost.Reason)
 	}
-	tv, err := randomVectors(g, f.vectors, f.seed)
+	tv, err := codegen.RandomVectors(g, f.vectors, f.seed)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -215,6 +216,28 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 		return fmt.Errorf("generate: %w", err)
 	}
 	p := out.Plan
+	if f.json {
+		var files []string
+		for _, fl := range out.Files {
+			files = append(files, fl.Name)
+		}
+		js, err := json.MarshalIndent(struct {
+			Dir           string   `json:"dir"`
+			Files         []string `json:"files"`
+			Format        string   `json:"format"`
+			WeightsMemory string   `json:"weights_memory"`
+			ArenaBytes    int      `json:"arena_bytes"`
+			WeightBytes   int      `json:"weight_bytes"`
+			CodeBytes     int      `json:"code_bytes_estimate"`
+			MACs          int      `json:"macs"`
+			EffectiveMACs int      `json:"effective_macs"`
+		}{f.out, files, f.format, opts.WeightsMemory, p.ArenaBytes, p.WeightBytes, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), string(js))
+		return nil
+	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d files; arena %d B, weights %d B (%s, in %s), code about %d B, %d MACs (%d effective)\n",
 		f.out, len(out.Files), p.ArenaBytes, p.WeightBytes, f.format, opts.WeightsMemory, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs)
 	return nil
@@ -243,23 +266,6 @@ func checkPointManifest(dir string, g *model.Graph) error {
 		return fmt.Errorf("point %s was generated from model sha256 %s, but this model pruned with its rates is %s (another model file, or another tcdse version)", dir, m.ModelSHA256, got)
 	}
 	return nil
-}
-
-// randomVectors draws n standard-normal inputs and runs them through the Go interpreter.
-func randomVectors(g *model.Graph, n int, seed int64) (*codegen.TestVectors, error) {
-	if len(g.Inputs) != 1 {
-		return nil, fmt.Errorf("graph %q has %d inputs; want 1", g.Name, len(g.Inputs))
-	}
-	rng := rand.New(rand.NewSource(seed))
-	in := model.NewTensor(append([]int{n}, g.Inputs[0].Shape...)...)
-	for i := range in.Data {
-		in.Data[i] = float32(rng.NormFloat64())
-	}
-	outs, err := g.Run(in)
-	if err != nil {
-		return nil, err
-	}
-	return &codegen.TestVectors{Inputs: in, Outputs: outs[0]}, nil
 }
 
 // validateFlags are the options of `tcdse validate`.
