@@ -67,8 +67,39 @@ func Prune(g *model.Graph, rates Rates) (*model.Graph, error) {
 			return nil, fmt.Errorf("prune: layer %q weight: %w", name, err)
 		}
 		PruneTensor(n.Weight, rates[name])
+		syncQWeight(n)
 	}
 	return out, nil
+}
+
+// syncQWeight carries the zeros of an int8 node's float Weight (the dequantized weights a
+// full-integer model's importer keeps beside QWeight) into QWeight, which the interpreter and
+// the generated code compute with: a pruned weight becomes its channel's zero point, whose
+// real value is 0. So a sweep over a full-integer model prunes the int8 weights themselves,
+// ranked by their real magnitudes, and its int8 arithmetic stays the model's own.
+func syncQWeight(n *model.Node) {
+	q := n.QWeight
+	if q == nil || n.Weight == nil || len(q.Data) != len(n.Weight.Data) {
+		return
+	}
+	zps := q.Quant.ZeroPoint
+	per := len(q.Data)
+	if len(zps) > 1 && len(q.Shape) > 0 && q.Shape[0] == len(zps) {
+		per = len(q.Data) / len(zps) // per output channel (axis 0)
+	}
+	for i, v := range n.Weight.Data {
+		if v != 0 {
+			continue
+		}
+		var zp int32
+		switch {
+		case len(zps) == 1:
+			zp = zps[0]
+		case len(zps) > 1:
+			zp = zps[min(i/per, len(zps)-1)]
+		}
+		q.Data[i] = int8(zp)
+	}
 }
 
 // PruneTensor zeroes, in place, the round(rate·n) elements of t with the smallest magnitude,
