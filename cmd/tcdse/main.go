@@ -62,6 +62,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newValidateCmd(g))
 	root.AddCommand(newExportCmd(g))
+	root.AddCommand(newDeployCmd(g))
 	root.AddCommand(newReportCmd(g))
 	return root
 }
