@@ -3,7 +3,9 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/tc3xx"
@@ -86,4 +88,28 @@ func (a *Activities) CalibrateBoards(ctx context.Context, in CalibrateInput) (Ca
 		}
 	}
 	return out, nil
+}
+
+// loadCostModel reads the spec's cost_model: a file, or farm:CLASS, the model the farm stores
+// for a board class.
+func (a *Activities) loadCostModel(ctx context.Context, spec explore.SweepSpec) (tc3xx.CostModel, error) {
+	class, fromFarm := strings.CutPrefix(spec.CostModel, explore.FarmCostModelPrefix)
+	if !fromFarm {
+		m, err := tc3xx.LoadCostModel(spec.Resolve(spec.CostModel))
+		if err != nil {
+			return tc3xx.CostModel{}, badInput("BadSpec", fmt.Errorf("cost_model: %w", err))
+		}
+		return m, nil
+	}
+	if a.HIL == nil {
+		return tc3xx.CostModel{}, fmt.Errorf("cost_model %s: this worker has no NATS connection to the farm", spec.CostModel)
+	}
+	m, ok, err := a.HIL.Model(ctx, class)
+	if err != nil {
+		return tc3xx.CostModel{}, fmt.Errorf("cost_model %s: %w", spec.CostModel, err)
+	}
+	if !ok {
+		return tc3xx.CostModel{}, badInput("BadSpec", fmt.Errorf("cost_model %s: the farm stores no fitted model for board class %q (run a sweep with hil.calibrate, or tcdse calibrate --from-farm %s)", spec.CostModel, class, class))
+	}
+	return m, nil
 }

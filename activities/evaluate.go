@@ -50,9 +50,9 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	}
 	var costModel *tc3xx.CostModel
 	if spec.CostModel != "" {
-		m, err := tc3xx.LoadCostModel(spec.Resolve(spec.CostModel))
+		m, err := a.loadCostModel(ctx, spec)
 		if err != nil {
-			return ImportResult{}, badInput("BadSpec", fmt.Errorf("cost_model: %w", err))
+			return ImportResult{}, err
 		}
 		if m.Arch != target.Core.Arch {
 			return ImportResult{}, badInput("BadSpec", fmt.Errorf("cost_model: %s is for %s cores, target %s has a %s", spec.CostModel, m.Arch, target, target.Core.Arch))

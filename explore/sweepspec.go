@@ -88,6 +88,11 @@ type HILSpec struct {
 	MinPoints int  `json:"min_points,omitempty" yaml:"min_points"`
 }
 
+// FarmCostModelPrefix starts a cost_model that names a board class ("farm:tc387-cpu2"): the
+// sweep prices with the model the farm stores for that class (hil.calibrate, tcdse calibrate
+// --from-farm).
+const FarmCostModelPrefix = "farm:"
+
 // Defaults used when a field is zero.
 const (
 	DefaultConcurrency = 4
@@ -236,8 +241,12 @@ func (s SweepSpec) Validate() error {
 	if s.HIL.MinPoints < 0 {
 		bad("hil.min_points", "%d is negative", s.HIL.MinPoints)
 	}
-	if ext := strings.ToLower(filepath.Ext(s.CostModel)); s.CostModel != "" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
-		bad("cost_model", "%q: want the .json (or .yaml) file written by tcdse calibrate --out", s.CostModel)
+	if class, ok := strings.CutPrefix(s.CostModel, FarmCostModelPrefix); ok {
+		if class == "" || strings.ContainsAny(class, ". */>") {
+			bad("cost_model", "%q: want farm:CLASS, a board class whose fitted model the farm stores", s.CostModel)
+		}
+	} else if ext := strings.ToLower(filepath.Ext(s.CostModel)); s.CostModel != "" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
+		bad("cost_model", "%q: want the .json (or .yaml) file written by tcdse calibrate --out, or farm:CLASS", s.CostModel)
 	}
 	if s.Out == "" {
 		bad("out", "missing: the directory that receives front.json, front.csv and the C code")

@@ -65,6 +65,12 @@ func acquireLease(ctx context.Context, kv jetstream.KeyValue, job, class, board 
 		return nil, err
 	}
 	key := leaseKey(job)
+	// Most jobs are new: try to create the lease first (one round trip).
+	if rev, err := kv.Create(ctx, key, data); err == nil {
+		return &leaseHandle{kv: kv, lease: l, rev: rev, first: rev, ttl: ttl}, nil
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("lease %s: create: %w", job, err)
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		e, err := kv.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {

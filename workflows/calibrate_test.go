@@ -46,6 +46,26 @@ func TestSweepCalibratesOnSimBoard(t *testing.T) {
 	}
 	stored, ok, err := farm.Model(context.Background(), "tc387-sim")
 	if err != nil || !ok || stored.Hash() != cal.Model.Hash() {
-		t.Errorf("stored model: ok=%t err=%v", ok, err)
+		t.Fatalf("stored model: ok=%t err=%v", ok, err)
+	}
+
+	// A later sweep prices with the class's stored model (cost_model: farm:CLASS): its
+	// estimates of the points it measures are now close to the measurements.
+	env2, farm2 := newEnvWithBoard(t, &hilbench.FarmAgentConfig{Name: "sim-test", Class: "tc387-sim", Driver: sim, WorkDir: t.TempDir()})
+	if err := farm2.StoreModel(context.Background(), "tc387-sim", stored); err != nil {
+		t.Fatal(err)
+	}
+	spec.HIL.Calibrate = false
+	spec.CostModel = "farm:tc387-sim"
+	res2 := runSweepIn(t, env2, spec)
+	estimated := map[string]int64{}
+	for _, p := range res2.Report.Points {
+		estimated[p.Label] = p.Cycles
+	}
+	for i, b := range res2.Boards {
+		est := float64(estimated[res2.Code[i].Label])
+		if e := (est - b.CyclesPerInference) / b.CyclesPerInference; e > 0.05 || e < -0.05 {
+			t.Errorf("%s: estimated %.0f with the stored model, measured %.0f (%+.1f%%)", res2.Code[i].Label, est, b.CyclesPerInference, 100*e)
+		}
 	}
 }

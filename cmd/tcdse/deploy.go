@@ -305,9 +305,14 @@ func validateBundle(cmd *cobra.Command, g *globalFlags, f *deployFlags, b *deplo
 	if err != nil {
 		return fmt.Errorf("deploy --validate: %w", err)
 	}
-	res, err := hilbench.NewClient(nc).Run(ctx, hilbench.RunRequest{
-		Version: hilbench.ProtocolVersion, JobID: "deploy-" + ref.Key[:12], Board: f.validate,
-		Bucket: ref.Bucket, Object: ref.Key, SHA256: ref.Key, TimeoutSeconds: int(f.timeout.Seconds()),
+	// An interactive job on the farm's queue for the board class.
+	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
+	if err != nil {
+		return fmt.Errorf("deploy --validate: %w", err)
+	}
+	res, err := farm.Run(ctx, hilbench.RunRequest{
+		Version: hilbench.ProtocolVersion, JobID: "deploy-" + ref.Key[:12], Board: f.validate, Priority: hilbench.Interactive,
+		Label: "deploy", Bucket: ref.Bucket, Object: ref.Key, SHA256: ref.Key, TimeoutSeconds: int(f.timeout.Seconds()),
 	})
 	if err != nil {
 		return fmt.Errorf("deploy --validate %s: %w", f.validate, err)

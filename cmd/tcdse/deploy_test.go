@@ -113,7 +113,7 @@ func TestDeployValidate(t *testing.T) {
 	}
 	point, _ := fakePoint(t)
 	srv, nc := natstest.Start(t)
-	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-t", Board: "host", Driver: &hilbench.HostDriver{CC: "gcc"}, WorkDir: t.TempDir()})
+	agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-t", Class: "host", Driver: &hilbench.HostDriver{CC: "gcc"}, WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
