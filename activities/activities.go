@@ -20,7 +20,7 @@ import (
 type Activities struct {
 	Objects *store.Objects
 	Cache   *store.EvalCache
-	HIL     *hilbench.Client
+	HIL     *hilbench.Farm
 
 	mu       sync.Mutex
 	graphs   map[string]*model.Graph // decoded models by object key, read-only once stored

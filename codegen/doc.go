@@ -29,7 +29,9 @@
 //     (not HardSwish, nor LeakyRelu or HardSigmoid with alpha < 0); fuse_act.go,
 //     Options.NoActivationFusion. Any other Relu or such activation (kind "elementwise")
 //     runs in place when its input dies at it and is not the graph input; otherwise it writes a
-//     new buffer. Sigmoid and Tanh are computed in double, as the interpreter does. Add, Sub and
+//     new buffer. Sigmoid and Tanh use expf and tanhf (the TC3xx FPU is single precision; no model
+//     code computes in double, TestModelCodeIsSinglePrecision); the interpreter computes them in
+//     double, within the harness tolerance. Add, Sub and
 //     Mul whose operands differ in shape or are graph constants (Graph.Consts, stored next to
 //     the weights), and every float Div, broadcast with per-operand strides (layer_bcast.go).
 //     Concat, constant Pad, Transpose, Gather (constant indices) and Slice (with steps) are
@@ -155,7 +157,9 @@
 //     PREFIX_ARENA_BYTES, PREFIX_WEIGHT_BYTES and
 //     int <prefix>_run(const float *restrict input, float *restrict output), which needs no
 //     initialisation, returns 0 on success and -1 on a NULL pointer. input and output must not
-//     overlap. <prefix>_fill_arena(uint8_t) is a test hook that overwrites the arena.
+//     overlap. <prefix>_fill_arena(uint8_t) is a test hook that overwrites the arena. With
+//     Options.Signature, PREFIX_SIGNATURE is that string (package deploy names the model,
+//     candidate, target and placement in it).
 //   - <prefix>.c: the kernels used by this graph (static), per-layer geometry tables, the arena
 //     declared as static float with TCDSE_SECTION_ARENA in front (defaults to nothing; define it
 //     e.g. as a section attribute to place the arena in a chosen DSPR), and the layer sequence.
@@ -165,7 +169,8 @@
 //     _DSPR) and of the arena (TCDSE_ARENA_IN: _DSPR or _LMU), defaulting to
 //     Options.WeightsMemory and ArenaMemory: HighTec/GCC TriCore builds get section attributes,
 //     TASKING builds a _Pragma("section all ...") around the definitions, with section names
-//     the board's linker script locates (TCDSE_SECNAME_* override them). Every weight array
+//     the board's linker script locates (Options.Sections chooses them at generation,
+//     TCDSE_SECNAME_* override them at build time). Every weight array
 //     carries TCDSE_WEIGHTS_SECTION and the arena TCDSE_SECTION_ARENA; defining either directly
 //     overrides the selection. Host builds place nothing.
 //   - test_vectors.h, harness.c: see below.
@@ -200,6 +205,11 @@
 //	 "exact":B,"mismatches":K}
 //
 // ("exact": whether the exact check ran; "mismatches": outputs that differ from their reference
-// under it; under __TRICORE__ also "cycles_per_inference"). The exit status is 0 exactly when pass is
-// true. Host board agents parse this line.
+// under it; under __TRICORE__ also "cycles_per_inference"). Under __TRICORE__ the harness then
+// prints the console line a farm's command board parses ("TCDSE v=1 pass=1 cycles=N crc=X
+// vectors=V max_abs_err=E max_rel_err=R"; crc is the CRC-32 of the last outputs) and times with
+// the hook TCDSE_CYCLES()/TCDSE_CYCLES_MASK (default CCNT; define both for an STM). The exit
+// status is 0 exactly when pass is true. Host board agents parse the JSON line. The includes,
+// settings, timing hook, CRC and per-vector check come from [HarnessCommon], which package
+// deploy's integration example shares.
 package codegen

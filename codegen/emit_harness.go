@@ -35,8 +35,8 @@ func emitTestVectors(p *Plan, prefix string, tv *TestVectors, count int, banner 
 	return w.Bytes()
 }
 
-// harnessTemplate is harness.c; @PREFIX@, @MP@ (macro prefix), @TOLERANCE@, @ITERATIONS@ and
-// @BANNER@ are substituted.
+// harnessTemplate is harness.c; @BANNER@, @COMMON@ (HarnessCommon), @PREFIX@ and @MP@ (macro
+// prefix) are substituted.
 const harnessTemplate = `@BANNER@/* Test harness: checks every test vector against the reference outputs, times repeated
  * inferences and prints exactly one JSON line on stdout; exit status 0 iff "pass" is true.
  *
@@ -47,7 +47,79 @@ const harnessTemplate = `@BANNER@/* Test harness: checks every test vector again
  * With TCDSE_EXACT nonzero (the default for graphs with int8 layers, whose integer arithmetic
  * the Go interpreter defines bit for bit) every output must also equal its reference exactly;
  * "mismatches" counts those that do not. */
-#if !defined(__TRICORE__) && !defined(_POSIX_C_SOURCE)
+@COMMON@
+#ifndef TCDSE_CPU_HZ
+#define TCDSE_CPU_HZ 300000000.0
+#endif
+
+static float out_buf[@MP@_OUTPUT_SIZE];
+
+#if !defined(__TRICORE__)
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#endif
+
+int main(void)
+{
+    double max_abs = 0.0, max_rel = 0.0;
+    long mismatches = 0;
+    int pass = (TV_COUNT > 0);
+    double ns_per_inference;
+    for (int v = 0; v < TV_COUNT; ++v) {
+        const uint8_t poison = (v % 2 == 0) ? 0xFFu : 0x7Fu;
+        @PREFIX@_fill_arena(poison);
+        memset(out_buf, poison, sizeof out_buf);
+        if (@PREFIX@_run(tv_inputs[v], out_buf) != 0) {
+            pass = 0;
+        }
+        if (!check_vector(v, out_buf, &max_abs, &max_rel, &mismatches)) {
+            pass = 0;
+        }
+    }
+    {
+#if defined(__TRICORE__)
+        uint64_t cycles = 0;
+        for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
+            const uint32_t c0 = TCDSE_CYCLES();
+            (void)@PREFIX@_run(tv_inputs[0], out_buf);
+            cycles += (uint64_t)((TCDSE_CYCLES() - c0) & TCDSE_CYCLES_MASK);
+        }
+        ns_per_inference = (double)cycles * 1e9 / TCDSE_CPU_HZ / TCDSE_BENCH_ITERATIONS;
+        printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
+               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"cycles_per_inference\":%.1f,"
+               "\"exact\":%s,\"mismatches\":%ld}\n",
+               pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
+               ns_per_inference, (double)cycles / TCDSE_BENCH_ITERATIONS,
+               (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
+        /* The console line a farm's command board parses. */
+        printf("TCDSE v=1 pass=%d cycles=%.0f crc=%08lx vectors=%d max_abs_err=%.9g max_rel_err=%.9g\n",
+               pass ? 1 : 0, (double)cycles / TCDSE_BENCH_ITERATIONS,
+               (unsigned long)crc32_update(0, out_buf, sizeof out_buf), TV_COUNT, max_abs, max_rel);
+#else
+        const uint64_t t0 = now_ns();
+        for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
+            (void)@PREFIX@_run(tv_inputs[0], out_buf);
+        }
+        ns_per_inference = (double)(now_ns() - t0) / TCDSE_BENCH_ITERATIONS;
+        printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
+               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"exact\":%s,\"mismatches\":%ld}\n",
+               pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
+               ns_per_inference, (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
+#endif
+    }
+    return pass ? 0 : 1;
+}
+`
+
+// harnessCommonTemplate is the C that harness.c and package deploy's integration example
+// share: includes, the build-time settings, the timing hook TCDSE_CYCLES() on TriCore,
+// crc32_update() and check_vector(), the pass rule of the harness contract for one vector. @PREFIX@, @TOLERANCE@, @EXACT@ and
+// @ITERATIONS@ are substituted.
+const harnessCommonTemplate = `#if !defined(__TRICORE__) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 199309L
 #endif
 
@@ -71,17 +143,16 @@ const harnessTemplate = `@BANNER@/* Test harness: checks every test vector again
 #ifndef TCDSE_BENCH_ITERATIONS
 #define TCDSE_BENCH_ITERATIONS @ITERATIONS@
 #endif
-#ifndef TCDSE_CPU_HZ
-#define TCDSE_CPU_HZ 300000000.0
-#endif
 
 #define TCDSE_BAD_ERROR 1e300
 
-static float out_buf[@MP@_OUTPUT_SIZE];
-
 #if defined(__TRICORE__)
-/* CCNT, the CPU clock cycle counter (CSFR 0xFC04); bit 31 is the sticky overflow flag. */
-static uint32_t read_ccnt(void)
+/* The timing hook: TCDSE_CYCLES() reads a free-running 32-bit counter and TCDSE_CYCLES_MASK
+ * masks its valid bits. The default is CCNT, the CPU clock cycle counter (CSFR 0xFC04, bit 31
+ * the sticky overflow flag); define both to use another timer, e.g. an STM (then also set
+ * TCDSE_CPU_HZ to the timer's rate). */
+#ifndef TCDSE_CYCLES
+static inline uint32_t read_ccnt(void)
 {
     uint32_t v;
 #if defined(__TASKING__)
@@ -91,96 +162,86 @@ static uint32_t read_ccnt(void)
 #endif
     return v & 0x7FFFFFFFu;
 }
-#else
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#define TCDSE_CYCLES() read_ccnt()
+#define TCDSE_CYCLES_MASK 0x7FFFFFFFu
+#endif
+#ifndef TCDSE_CYCLES_MASK
+#define TCDSE_CYCLES_MASK 0xFFFFFFFFu
+#endif
 #endif
 
-int main(void)
+/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) of n bytes continuing crc (0 to
+ * start), so a board's console line identifies what it computed. */
+static inline uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
 {
-    double max_abs = 0.0, max_rel = 0.0;
-    long mismatches = 0;
-    int pass = (TV_COUNT > 0);
-    double ns_per_inference;
-    for (int v = 0; v < TV_COUNT; ++v) {
-        const uint8_t poison = (v % 2 == 0) ? 0xFFu : 0x7Fu;
-        double scale = 1e-3;
-        @PREFIX@_fill_arena(poison);
-        memset(out_buf, poison, sizeof out_buf);
-        if (@PREFIX@_run(tv_inputs[v], out_buf) != 0) {
+    const uint8_t *p = (const uint8_t *)data;
+    crc = ~crc;
+    for (size_t i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; ++k) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+/* check_vector compares out with the reference of vector v: scale = max(max_i |ref_i|, 1e-3),
+ * rel_i = |y_i - ref_i| / scale, a non-finite y_i an error of TCDSE_BAD_ERROR; with
+ * TCDSE_EXACT every y_i must equal ref_i. It raises *max_abs and *max_rel, counts inexact
+ * outputs in *mismatches and returns 1 when the vector passes. */
+static int check_vector(int v, const float *out, double *max_abs, double *max_rel, long *mismatches)
+{
+    double scale = 1e-3;
+    int pass = 1;
+    for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
+        const double r = fabs((double)tv_expected[v][i]);
+        if (r > scale) {
+            scale = r;
+        }
+    }
+    for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
+        const double y = (double)out[i];
+        double abs_err = TCDSE_BAD_ERROR, rel_err = TCDSE_BAD_ERROR;
+        if (isfinite(y)) {
+            abs_err = fabs(y - (double)tv_expected[v][i]);
+            rel_err = abs_err / scale;
+        }
+        if (abs_err > *max_abs) {
+            *max_abs = abs_err;
+        }
+        if (rel_err > *max_rel) {
+            *max_rel = rel_err;
+        }
+        if (!(rel_err <= TCDSE_TOLERANCE)) {
             pass = 0;
         }
-        for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
-            const double r = fabs((double)tv_expected[v][i]);
-            if (r > scale) {
-                scale = r;
-            }
-        }
-        for (int i = 0; i < @MP@_OUTPUT_SIZE; ++i) {
-            const double y = (double)out_buf[i];
-            double abs_err = TCDSE_BAD_ERROR, rel_err = TCDSE_BAD_ERROR;
-            if (isfinite(y)) {
-                abs_err = fabs(y - (double)tv_expected[v][i]);
-                rel_err = abs_err / scale;
-            }
-            if (abs_err > max_abs) {
-                max_abs = abs_err;
-            }
-            if (rel_err > max_rel) {
-                max_rel = rel_err;
-            }
-            if (!(rel_err <= TCDSE_TOLERANCE)) {
-                pass = 0;
-            }
-            if (TCDSE_EXACT != 0 && !(out_buf[i] == tv_expected[v][i])) {
-                ++mismatches;
-                pass = 0;
-            }
+        if (TCDSE_EXACT != 0 && !(out[i] == tv_expected[v][i])) {
+            ++*mismatches;
+            pass = 0;
         }
     }
-    {
-#if defined(__TRICORE__)
-        uint64_t cycles = 0;
-        for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
-            const uint32_t c0 = read_ccnt();
-            (void)@PREFIX@_run(tv_inputs[0], out_buf);
-            cycles += (uint64_t)((read_ccnt() - c0) & 0x7FFFFFFFu);
-        }
-        ns_per_inference = (double)cycles * 1e9 / TCDSE_CPU_HZ / TCDSE_BENCH_ITERATIONS;
-        printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
-               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"cycles_per_inference\":%.1f,"
-               "\"exact\":%s,\"mismatches\":%ld}\n",
-               pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
-               ns_per_inference, (double)cycles / TCDSE_BENCH_ITERATIONS,
-               (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
-#else
-        const uint64_t t0 = now_ns();
-        for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
-            (void)@PREFIX@_run(tv_inputs[0], out_buf);
-        }
-        ns_per_inference = (double)(now_ns() - t0) / TCDSE_BENCH_ITERATIONS;
-        printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
-               "\"iterations\":%d,\"ns_per_inference\":%.1f,\"exact\":%s,\"mismatches\":%ld}\n",
-               pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
-               ns_per_inference, (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
-#endif
-    }
-    return pass ? 0 : 1;
+    return pass;
 }
 `
 
-func emitHarness(prefix string, tolerance float64, iterations int, exact bool, banner string) []byte {
-	r := strings.NewReplacer(
+// HarnessCommon renders harnessCommonTemplate for a generated library: what a program that
+// checks the library against test_vectors.h as the harness does starts with.
+func HarnessCommon(prefix string, tolerance float64, iterations int, exact bool) string {
+	return strings.NewReplacer(
 		"@EXACT@", strconv.Itoa(b2i(exact)),
-		"@BANNER@", banner,
 		"@MP@", macroPrefix(prefix),
 		"@PREFIX@", prefix,
 		"@TOLERANCE@", strconv.FormatFloat(tolerance, 'g', -1, 64),
 		"@ITERATIONS@", strconv.Itoa(iterations),
+	).Replace(harnessCommonTemplate)
+}
+
+func emitHarness(prefix string, tolerance float64, iterations int, exact bool, banner string) []byte {
+	r := strings.NewReplacer(
+		"@BANNER@", banner,
+		"@COMMON@", HarnessCommon(prefix, tolerance, iterations, exact),
+		"@MP@", macroPrefix(prefix),
+		"@PREFIX@", prefix,
 	)
 	return []byte(r.Replace(harnessTemplate))
 }

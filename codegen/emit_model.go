@@ -8,10 +8,14 @@ import (
 )
 
 // emitHeader writes <prefix>.h.
-func emitHeader(p *Plan, prefix, banner string) []byte {
+func emitHeader(p *Plan, prefix, banner, signature string) []byte {
 	var w cWriter
 	mp := macroPrefix(prefix)
 	w.f("%s#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", banner, mp, mp)
+	if signature != "" {
+		w.f("/* Which model and settings this code was built from (see the bundle's manifest.json). */\n")
+		w.f("#define %s_SIGNATURE \"%s\"\n\n", mp, signature)
+	}
 	w.f("/* Float elements per sample: input %s %s, output %s %s. */\n",
 		cComment(p.Input.Name), shapeString(p.Input.Shape), cComment(p.Output.Name), shapeString(p.Output.Shape))
 	w.f("#define %s_INPUT_SIZE %d\n#define %s_OUTPUT_SIZE %d\n", mp, p.Input.Elements, mp, p.Output.Elements)

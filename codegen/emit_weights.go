@@ -53,7 +53,7 @@ func emitWeights(p *Plan, prefix string, ids []string, banner string, o Options)
 	var h, c cWriter
 	guard := macroPrefix(prefix) + "_WEIGHTS_H"
 	h.f("%s#ifndef %s\n#define %s\n\n#include <stdint.h>\n\n", banner, guard, guard)
-	h.WriteString(sectionBlock(o.WeightsMemory, o.ArenaMemory))
+	h.WriteString(sectionBlock(o.WeightsMemory, o.ArenaMemory, o.Sections))
 	h.WriteString("\n")
 	c.f("%s#include <stdint.h>\n\n#include \"%s_weights.h\"\n\nTCDSE_TASKING_WEIGHTS_BEGIN\n", banner, prefix)
 

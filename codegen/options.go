@@ -59,6 +59,14 @@ type Options struct {
 	// TCDSE_ARENA_IN (see <prefix>_weights.h).
 	WeightsMemory string
 	ArenaMemory   string
+	// Sections names the sections of each memory (the defaults of the TCDSE_SECNAME_*
+	// macros); empty fields take DefaultSectionNames. Package deploy sets them to a core's
+	// sections in the naming of Infineon's linker files.
+	Sections SectionNames
+	// Signature, when set, is written into <prefix>.h as PREFIX_SIGNATURE, a string literal
+	// firmware can print to say which model and settings it runs (package deploy fills it).
+	// At most 256 printable ASCII characters, without '"' or '\\'.
+	Signature string
 	// NoConvPoolFusion stores every conv output instead of computing a following
 	// non-overlapping MaxPool on the fly (for comparisons; fusion is the default).
 	NoConvPoolFusion bool
@@ -73,6 +81,8 @@ type TestVectors struct {
 	Inputs  *model.Tensor // [N, per-sample input shape...]
 	Outputs *model.Tensor // [N, per-sample output shape...]
 }
+
+var signaturePattern = regexp.MustCompile(`^[ !#-\[\]-~]{0,256}$`)
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,31}$`)
 
@@ -110,6 +120,13 @@ func (o Options) withDefaults() (Options, error) {
 		return o, err
 	}
 	if err := checkMemory("ArenaMemory", o.ArenaMemory, MemoryDSPR, MemoryLMU); err != nil {
+		return o, err
+	}
+	if !signaturePattern.MatchString(o.Signature) {
+		return o, fmt.Errorf("codegen: Options.Signature %q: want at most 256 printable ASCII characters without '\"' or '\\'", o.Signature)
+	}
+	var err error
+	if o.Sections, err = o.Sections.withDefaults(); err != nil {
 		return o, err
 	}
 	if o.Tolerance == 0 {

@@ -17,7 +17,7 @@ import (
 
 // GeneratorVersion identifies the code generator in banners and manifests; it changes whenever
 // the generated code for the same inputs changes.
-const GeneratorVersion = "tcdse-codegen/3"
+const GeneratorVersion = "tcdse-codegen/4"
 
 // File is one generated file.
 type File struct {
@@ -48,7 +48,9 @@ type Manifest struct {
 	Tolerance     float64 `json:"tolerance"`
 	Vectors       int     `json:"vectors"`
 	Iterations    int     `json:"iterations"`
-	// ROMBytes = WeightBytes + CodeBytesEstimate; RAMBytes = ArenaBytes + IOBytes.
+	// ROMBytes = WeightBytes + CodeBytesEstimate; RAMBytes = ArenaBytes + IOBytes, plus
+	// WeightBytes when WeightsMemory is a RAM (lmu or dspr: the weights are copied there at
+	// start-up), as tc3xx counts the same placement.
 	ROMBytes int   `json:"rom_bytes"`
 	RAMBytes int   `json:"ram_bytes"`
 	Plan     *Plan `json:"plan"`
@@ -83,7 +85,7 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 
 	files := map[string][]byte{}
 	prefix := o.Prefix
-	files[prefix+".h"] = emitHeader(p, prefix, banner)
+	files[prefix+".h"] = emitHeader(p, prefix, banner, o.Signature)
 	src, err := emitSource(p, prefix, ids, banner)
 	if err != nil {
 		return nil, err
@@ -100,6 +102,9 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 		Format:        o.Format, WeightsMemory: o.WeightsMemory, ArenaMemory: o.ArenaMemory, Tolerance: o.Tolerance, Vectors: count, Iterations: o.BenchIterations,
 		ROMBytes: p.WeightBytes + p.CodeBytesEstimate, RAMBytes: p.ArenaBytes + p.IOBytes,
 		Plan: p, Files: map[string]string{},
+	}
+	if o.WeightsMemory == MemoryLMU || o.WeightsMemory == MemoryDSPR {
+		m.RAMBytes += p.WeightBytes
 	}
 	for name, data := range files {
 		m.Files[name] = sha256Hex(data)

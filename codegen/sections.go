@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -47,19 +48,19 @@ const sectionBlockTemplate = `/* Memory placement on TriCore. Select with
 #define TCDSE_ARENA_IN @ARENA@
 #endif
 #ifndef TCDSE_SECNAME_PFLASH
-#define TCDSE_SECNAME_PFLASH ".rodata.tcdse_weights"
+#define TCDSE_SECNAME_PFLASH "@PFLASH@"
 #endif
 #ifndef TCDSE_SECNAME_LMU_DATA
-#define TCDSE_SECNAME_LMU_DATA ".lmudata.tcdse_weights"
+#define TCDSE_SECNAME_LMU_DATA "@LMU_DATA@"
 #endif
 #ifndef TCDSE_SECNAME_LMU_BSS
-#define TCDSE_SECNAME_LMU_BSS ".lmubss.tcdse_arena"
+#define TCDSE_SECNAME_LMU_BSS "@LMU_BSS@"
 #endif
 #ifndef TCDSE_SECNAME_DSPR_DATA
-#define TCDSE_SECNAME_DSPR_DATA ".data.tcdse_dspr_weights"
+#define TCDSE_SECNAME_DSPR_DATA "@DSPR_DATA@"
 #endif
 #ifndef TCDSE_SECNAME_DSPR_BSS
-#define TCDSE_SECNAME_DSPR_BSS ".bss.tcdse_dspr_arena"
+#define TCDSE_SECNAME_DSPR_BSS "@DSPR_BSS@"
 #endif
 #if TCDSE_WEIGHTS_IN == TCDSE_MEM_PFLASH
 #define TCDSE_WEIGHTS_SECNAME TCDSE_SECNAME_PFLASH
@@ -101,6 +102,48 @@ const sectionBlockTemplate = `/* Memory placement on TriCore. Select with
 #endif
 `
 
-func sectionBlock(weights, arena string) string {
-	return strings.NewReplacer("@WEIGHTS@", memoryMacro(weights), "@ARENA@", memoryMacro(arena)).Replace(sectionBlockTemplate)
+// SectionNames are the default section names of the placement block (the TCDSE_SECNAME_*
+// macros, which a build can still override). A zero field keeps its default from
+// DefaultSectionNames. A name is what the toolchain is given: the full section name in a
+// HighTec/GCC section attribute; for TASKING the name "#pragma section all" takes, which the
+// compiler prefixes with the section type (".rodata.", ".bss.").
+type SectionNames struct {
+	PFlash   string `json:"pflash"`    // weights in program flash
+	LMUData  string `json:"lmu_data"`  // weights copied to the LMU
+	LMUBSS   string `json:"lmu_bss"`   // the arena in (D)LMU
+	DSPRData string `json:"dspr_data"` // weights copied to the DSPR
+	DSPRBSS  string `json:"dspr_bss"`  // the arena in DSPR
+}
+
+// DefaultSectionNames are the names used when Options.Sections leaves a field empty.
+var DefaultSectionNames = SectionNames{
+	PFlash: ".rodata.tcdse_weights", LMUData: ".lmudata.tcdse_weights", LMUBSS: ".lmubss.tcdse_arena",
+	DSPRData: ".data.tcdse_dspr_weights", DSPRBSS: ".bss.tcdse_dspr_arena",
+}
+
+var sectionNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.$]{1,128}$`)
+
+// withDefaults fills empty fields from DefaultSectionNames and checks every name.
+func (s SectionNames) withDefaults() (SectionNames, error) {
+	d := DefaultSectionNames
+	fields := []struct {
+		name      string
+		got, dflt *string
+	}{{"PFlash", &s.PFlash, &d.PFlash}, {"LMUData", &s.LMUData, &d.LMUData}, {"LMUBSS", &s.LMUBSS, &d.LMUBSS},
+		{"DSPRData", &s.DSPRData, &d.DSPRData}, {"DSPRBSS", &s.DSPRBSS, &d.DSPRBSS}}
+	for _, f := range fields {
+		if *f.got == "" {
+			*f.got = *f.dflt
+		}
+		if !sectionNamePattern.MatchString(*f.got) {
+			return s, fmt.Errorf("codegen: Options.Sections.%s %q: want 1 to 128 of [A-Za-z0-9_.$]", f.name, *f.got)
+		}
+	}
+	return s, nil
+}
+
+func sectionBlock(weights, arena string, names SectionNames) string {
+	return strings.NewReplacer("@WEIGHTS@", memoryMacro(weights), "@ARENA@", memoryMacro(arena),
+		"@PFLASH@", names.PFlash, "@LMU_DATA@", names.LMUData, "@LMU_BSS@", names.LMUBSS,
+		"@DSPR_DATA@", names.DSPRData, "@DSPR_BSS@", names.DSPRBSS).Replace(sectionBlockTemplate)
 }

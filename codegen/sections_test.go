@@ -47,6 +47,7 @@ func TestSectionPlacement(t *testing.T) {
 		{Options{WeightsMemory: MemoryDSPR, ArenaMemory: MemoryLMU}, nil, []string{".data.tcdse_dspr_weights", ".lmubss.tcdse_arena"}},
 		{Options{}, []string{"-DTCDSE_WEIGHTS_IN=TCDSE_MEM_LMU", "-DTCDSE_ARENA_IN=TCDSE_MEM_LMU"}, []string{".lmudata.tcdse_weights", ".lmubss.tcdse_arena"}},
 		{Options{}, []string{`-DTCDSE_SECNAME_PFLASH=".rodata.nn"`}, []string{".rodata.nn", ".bss.tcdse_dspr_arena"}},
+		{Options{Sections: SectionNames{PFlash: ".rodata_cpu2.w", DSPRBSS: ".bss_cpu2.a"}}, nil, []string{".rodata_cpu2.w", ".bss_cpu2.a"}},
 	}
 	for _, c := range cases {
 		got, err := sections(c.opts, c.defs...)
@@ -61,6 +62,9 @@ func TestSectionPlacement(t *testing.T) {
 	}
 	if msg, err := sections(Options{}, "-DTCDSE_WEIGHTS_IN=7"); err == nil || !strings.Contains(msg, "TCDSE_WEIGHTS_IN must be") {
 		t.Errorf("TCDSE_WEIGHTS_IN=7 compiled (%v):\n%s", err, msg)
+	}
+	if _, err := Generate(g, Options{Sections: SectionNames{LMUBSS: `x"y`}}); err == nil || !strings.Contains(err.Error(), "Sections.LMUBSS") {
+		t.Errorf("a section name with a quote accepted: %v", err)
 	}
 	if _, err := Generate(g, Options{ArenaMemory: MemoryPFlash}); err == nil || !strings.Contains(err.Error(), "ArenaMemory") {
 		t.Errorf("arena in PFlash accepted: %v", err)

@@ -28,9 +28,9 @@ var layerColors = []color.RGBA{
 }
 
 // WritePlots writes the static plots of p into dir/plots as SVG and PNG: front (quality
-// against ROM, coloured by kind), sensitivity (quality against rate per layer) when the sweep
-// probed, hypervolume (against evaluations) when the report measured it, and layers (cycles
-// per layer of each point with code) when a point has them. It
+// against ROM of the points that fit, coloured by kind, front points ringed), sensitivity (quality against rate per layer) when the sweep
+// probed, hypervolume (against evaluations) when the sweep measured it, and layers (cycles per
+// layer of each point with code) when a point has them. It
 // returns the paths written.
 func WritePlots(dir string, p Page) ([]string, error) {
 	out := filepath.Join(dir, PlotsDir)
@@ -64,12 +64,24 @@ func WritePlots(dir string, p Page) ([]string, error) {
 			return paths, err
 		}
 	}
-	if p.Hypervolume != nil && len(p.Hypervolume.Trace) > 0 {
-		hv, err := hypervolumePlot(p)
+	if hv := p.Hypervolume; hv != nil && len(hv.Trace) > 0 {
+		pl := plot.New()
+		pl.Title.Text = fmt.Sprintf("%s: hypervolume against evaluations (final %.4f)", p.Name, hv.Value)
+		pl.X.Label.Text = "evaluations"
+		pl.Y.Label.Text = "normalised hypervolume"
+		pl.Add(plotter.NewGrid())
+		xys := make(plotter.XYs, len(hv.Trace))
+		for i, t := range hv.Trace {
+			xys[i] = plotter.XY{X: float64(t.Evaluations), Y: t.Hypervolume}
+		}
+		l, err := plotter.NewLine(xys)
 		if err != nil {
 			return paths, err
 		}
-		if err := save(hv, "hypervolume", 8*vg.Inch, 4*vg.Inch); err != nil {
+		l.StepStyle = plotter.PreStep
+		l.Color = kindColors[KindGWP]
+		pl.Add(l)
+		if err := save(pl, "hypervolume", 8*vg.Inch, 4*vg.Inch); err != nil {
 			return paths, err
 		}
 	}
@@ -85,7 +97,7 @@ func WritePlots(dir string, p Page) ([]string, error) {
 
 func frontPlot(p Page) (*plot.Plot, error) {
 	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%s: %s against ROM on %s", p.Name, p.Metric, p.Target)
+	pl.Title.Text = fmt.Sprintf("%s: %s against ROM of the points that fit %s", p.Name, p.Metric, p.Target)
 	pl.X.Label.Text = "ROM (KB)"
 	pl.Y.Label.Text = p.Metric
 	pl.Add(plotter.NewGrid())
@@ -93,7 +105,7 @@ func frontPlot(p Page) (*plot.Plot, error) {
 		for _, onFront := range []bool{false, true} {
 			var xys plotter.XYs
 			for _, pt := range p.Points {
-				if pt.Kind == kind && pt.OnFront == onFront {
+				if pt.Kind == kind && pt.OnFront == onFront && pt.Fits {
 					xys = append(xys, plotter.XY{X: float64(pt.ROMBytes) / 1024, Y: pt.Quality})
 				}
 			}
@@ -119,29 +131,8 @@ func frontPlot(p Page) (*plot.Plot, error) {
 			}
 		}
 	}
-	pl.Legend.Top = true
-	pl.Legend.Left = false
-	return pl, nil
-}
-
-// hypervolumePlot draws the front's hypervolume after each evaluated point, in evaluation
-// order (pareto.HypervolumeTrace).
-func hypervolumePlot(p Page) (*plot.Plot, error) {
-	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%s: hypervolume %.4g against evaluations", p.Name, p.Hypervolume.Value)
-	pl.X.Label.Text = "evaluations"
-	pl.Y.Label.Text = "hypervolume"
-	pl.Add(plotter.NewGrid())
-	xys := make(plotter.XYs, len(p.Hypervolume.Trace))
-	for i, s := range p.Hypervolume.Trace {
-		xys[i] = plotter.XY{X: float64(s.Evaluations), Y: s.Hypervolume}
-	}
-	line, err := plotter.NewLine(xys)
-	if err != nil {
-		return nil, err
-	}
-	line.Color = kindColors[KindSearch]
-	pl.Add(line)
+	pl.Legend.Top = false
+	pl.Legend.Left = true
 	return pl, nil
 }
 

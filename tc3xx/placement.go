@@ -121,3 +121,20 @@ func PlaceWith(m CostModel, g *model.Graph, plan *codegen.Plan, t Target) (Place
 	}
 	return out, nil
 }
+
+// CodegenMemories maps the placement of c to codegen's memory names (Options.WeightsMemory
+// and ArenaMemory): PFlash with or without the data cache is codegen.MemoryPFlash, the
+// activations' DLMU is codegen.MemoryLMU.
+func (c Cost) CodegenMemories() (weights, arena string) {
+	weights, arena = codegen.MemoryPFlash, codegen.MemoryDSPR
+	switch c.Weights {
+	case WeightsInLMU:
+		weights = codegen.MemoryLMU
+	case WeightsInDSPR:
+		weights = codegen.MemoryDSPR
+	}
+	if c.Activations == ActivationsInDLMU {
+		arena = codegen.MemoryLMU
+	}
+	return weights, arena
+}

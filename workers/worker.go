@@ -67,7 +67,12 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
 		Identity:                           fmt.Sprintf("%s@%d", cfg.Name, os.Getpid()),
 	})
-	Register(w, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(cfg.NATS)})
+	farm, err := hilbench.OpenFarm(ctx, cfg.NATS, hilbench.FarmConfig{})
+	if err != nil {
+		cache.Close()
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	Register(w, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
 	if err := w.Start(); err != nil {
 		cache.Close()
 		return nil, fmt.Errorf("workers: starting the Temporal worker: %w", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/model"
 )
 
@@ -93,7 +94,7 @@ func exportCheck(g *model.Graph, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("the exported model does not import again: %w", err)
 	}
-	tv, err := randomVectors(g, 4, 1)
+	tv, err := codegen.RandomVectors(g, 4, 1)
 	if err != nil {
 		return fmt.Errorf("checking the exported model: %w", err)
 	}

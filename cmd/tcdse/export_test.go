@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
 )
@@ -19,7 +20,7 @@ func exportSameOutputs(t *testing.T, g *model.Graph, path string) *model.Graph {
 	if err != nil {
 		t.Fatalf("importing the exported file: %v", err)
 	}
-	tv, err := randomVectors(g, 3, 5)
+	tv, err := codegen.RandomVectors(g, 3, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,21 +11,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tcdse/tcdse/activities"
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/model"
-	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // generateFlags are the options of `tcdse generate`.
 type generateFlags struct {
 	point, front, label string
 	target, out, format string
-	prefix              string
+	prefix, costModel   string
 	vectors             int
 	seed                int64
 	force               bool
+	json                bool
 }
 
 func newGenerateCmd(_ *globalFlags) *cobra.Command {
@@ -54,12 +54,14 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.StringVar(&f.front, "front", "", "front.json of a sweep (with --label)")
 	fl.StringVar(&f.label, "label", "", "the label of the design point in --front")
 	fl.StringVar(&f.target, "target", "tc387:cpu2", "target DERIVATIVE:CORE, for the memory placement")
+	fl.StringVar(&f.costModel, "cost-model", "", "calibrated cost model file (the sweep's cost_model), for the memory placement")
 	fl.StringVar(&f.out, "out", "", "output directory (required)")
 	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format: auto (bytes and speed), smallest (fewest bytes), dense, csr, rcsr8, rcsr4 or sparse8 (int8 layers; float layers take rcsr4)")
 	fl.StringVar(&f.prefix, "prefix", codegen.DefaultPrefix, "C symbol and file name prefix")
 	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the harness checks")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
 	fl.BoolVar(&f.force, "force", false, "write into an existing non-empty output directory")
+	fl.BoolVar(&f.json, "json", false, "print what was written as JSON: the directory, its files and the plan's totals")
 	return cmd
 }
 
@@ -188,25 +190,20 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	t, err := tc3xx.Lookup(f.target)
+	c, err := candidate.ResolveCosting(f.target, "", f.costModel)
 	if err != nil {
 		return fmt.Errorf("generate: --target: %w", err)
 	}
 	opts := codegen.Options{Prefix: f.prefix, Format: f.format}
-	plan, err := codegen.PlanGraph(g, opts)
+	priced, err := candidate.Price(g, opts, c)
 	if err != nil {
-		return fmt.Errorf("generate: %w", err)
+		return fmt.Errorf("generate: placing on %s: %w", c.Target, err)
 	}
-	placed, err := tc3xx.Place(g, plan, t)
-	if err != nil {
-		return fmt.Errorf("generate: placing on %s: %w", t, err)
+	opts.WeightsMemory, opts.ArenaMemory = priced.Cost.CodegenMemories()
+	if !priced.Cost.Fits {
+		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s (%s); using the default PFlash weights and DSPR arena\n", c.Target, priced.Cost.Reason)
 	}
-	if best := placed.Best; best != nil {
-		opts.WeightsMemory, opts.ArenaMemory = memoriesOf(*best)
-	} else {
-		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s; using the default PFlash weights and DSPR arena\n", t)
-	}
-	tv, err := randomVectors(g, f.vectors, f.seed)
+	tv, err := codegen.RandomVectors(g, f.vectors, f.seed)
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
@@ -219,6 +216,28 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 		return fmt.Errorf("generate: %w", err)
 	}
 	p := out.Plan
+	if f.json {
+		var files []string
+		for _, fl := range out.Files {
+			files = append(files, fl.Name)
+		}
+		js, err := json.MarshalIndent(struct {
+			Dir           string   `json:"dir"`
+			Files         []string `json:"files"`
+			Format        string   `json:"format"`
+			WeightsMemory string   `json:"weights_memory"`
+			ArenaBytes    int      `json:"arena_bytes"`
+			WeightBytes   int      `json:"weight_bytes"`
+			CodeBytes     int      `json:"code_bytes_estimate"`
+			MACs          int      `json:"macs"`
+			EffectiveMACs int      `json:"effective_macs"`
+		}{f.out, files, f.format, opts.WeightsMemory, p.ArenaBytes, p.WeightBytes, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), string(js))
+		return nil
+	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d files; arena %d B, weights %d B (%s, in %s), code about %d B, %d MACs (%d effective)\n",
 		f.out, len(out.Files), p.ArenaBytes, p.WeightBytes, f.format, opts.WeightsMemory, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs)
 	return nil
@@ -230,21 +249,6 @@ func firstArg(args []string) string {
 		return ""
 	}
 	return args[0]
-}
-
-// memoriesOf maps a tc3xx placement to codegen's memory names.
-func memoriesOf(c tc3xx.Cost) (weights, arena string) {
-	weights, arena = codegen.MemoryPFlash, codegen.MemoryDSPR
-	switch c.Weights {
-	case tc3xx.WeightsInLMU:
-		weights = codegen.MemoryLMU
-	case tc3xx.WeightsInDSPR:
-		weights = codegen.MemoryDSPR
-	}
-	if c.Activations == tc3xx.ActivationsInDLMU {
-		arena = codegen.MemoryLMU
-	}
-	return weights, arena
 }
 
 // checkPointManifest compares the pruned model with the one the point's manifest names.
@@ -264,31 +268,19 @@ func checkPointManifest(dir string, g *model.Graph) error {
 	return nil
 }
 
-// randomVectors draws n standard-normal inputs and runs them through the Go interpreter.
-func randomVectors(g *model.Graph, n int, seed int64) (*codegen.TestVectors, error) {
-	if len(g.Inputs) != 1 {
-		return nil, fmt.Errorf("graph %q has %d inputs; want 1", g.Name, len(g.Inputs))
-	}
-	rng := rand.New(rand.NewSource(seed))
-	in := model.NewTensor(append([]int{n}, g.Inputs[0].Shape...)...)
-	for i := range in.Data {
-		in.Data[i] = float32(rng.NormFloat64())
-	}
-	outs, err := g.Run(in)
-	if err != nil {
-		return nil, err
-	}
-	return &codegen.TestVectors{Inputs: in, Outputs: outs[0]}, nil
-}
-
 // validateFlags are the options of `tcdse validate`.
 type validateFlags struct {
-	board   string
-	cc      string
-	timeout time.Duration
+	board    string
+	cc       string
+	timeout  time.Duration
+	sanitize bool
 }
 
-func newValidateCmd(_ *globalFlags) *cobra.Command {
+// sanitizeCFLAGS build the harness with AddressSanitizer and UndefinedBehaviorSanitizer, any
+// finding fatal, and one timing iteration (times under sanitizers mean nothing) (validate --sanitize).
+const sanitizeCFLAGS = "-std=c99 -O1 -g -Wall -Wextra -Wshadow -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DTCDSE_BENCH_ITERATIONS=1"
+
+func newValidateCmd(g *globalFlags) *cobra.Command {
 	f := &validateFlags{}
 	cmd := &cobra.Command{
 		Use:   "validate DIR --board host",
@@ -296,23 +288,23 @@ func newValidateCmd(_ *globalFlags) *cobra.Command {
 		Long: `validate builds the tree in DIR (written by generate or by a sweep) with make and the
 host C compiler, runs its harness, which checks the C against the Go interpreter's outputs
 stored in test_vectors.h, and prints the result as JSON. It needs no NATS server: the host
-board driver runs in-process. It exits non-zero when the tree does not build or the check fails.`,
+board driver runs in-process. Any other --board is a board class of the farm on --nats: the tree
+goes to the artifact store and runs there as an interactive job (ahead of batch jobs). It exits
+non-zero when the tree does not build or the check fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runValidate(cmd, args[0], f)
+			return runValidate(cmd, g, args[0], f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.board, "board", "host", "board to run on (only host runs locally)")
+	fl.StringVar(&f.board, "board", "host", "board to run on: host runs locally, any other name is a farm board class")
 	fl.StringVar(&f.cc, "cc", "", "C compiler for the host board (default gcc)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on build and run")
+	fl.BoolVar(&f.sanitize, "sanitize", false, "host: build with AddressSanitizer and UndefinedBehaviorSanitizer (any finding fails)")
 	return cmd
 }
 
-func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
-	if f.board != "host" {
-		return fmt.Errorf("validate: board %q: only the host board runs locally; other boards are reached through a sweep's board agents over NATS", f.board)
-	}
+func runValidate(cmd *cobra.Command, g *globalFlags, dir string, f *validateFlags) error {
 	if _, err := os.Stat(filepath.Join(dir, "harness.c")); err != nil {
 		return fmt.Errorf("validate: %s is not a generated tree: %w", dir, err)
 	}
@@ -325,9 +317,28 @@ func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	res, err := hilbench.HostDriver{CC: f.cc}.Run(ctx, dir)
+	var res *hilbench.RunResult
+	var err error
+	if f.board == "host" {
+		d := hilbench.HostDriver{CC: f.cc}
+		if f.sanitize {
+			d.MakeArgs = []string{"CFLAGS=" + sanitizeCFLAGS, "LDFLAGS=-fsanitize=address,undefined"}
+		}
+		res, err = d.Run(ctx, dir)
+	} else {
+		res, err = runOnFarm(ctx, g, dir, f.board, max(f.timeout, time.Second))
+	}
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
+	}
+	if res.Board == "" {
+		res.Board = f.board
+	}
+	if res.Agent == "" {
+		res.Agent = "validate (in-process)"
+	}
+	if res.JobID == "" {
+		res.JobID = "validate-" + filepath.Base(filepath.Clean(dir))
 	}
 	js, err := json.Marshal(res)
 	if err != nil {

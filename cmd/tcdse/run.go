@@ -5,12 +5,10 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tcdse/tcdse/explore"
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "run SPEC.yaml",
 		Short: "Run one sweep on the embedded stack, start to finish (what `make run` does)",
 		Long: `run starts the embedded Temporal server and NATS with a worker and a host board agent in this
@@ -19,7 +17,7 @@ where the outputs are, and stops.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			spec, err := explore.LoadSweepSpec(args[0])
+			spec, err := loadSpecForSubmit(args[0])
 			if err != nil {
 				return err
 			}
@@ -49,4 +47,6 @@ where the outputs are, and stops.`,
 			return follow(ctx, g, l.client, r)
 		},
 	}
+	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
+	return cmd
 }

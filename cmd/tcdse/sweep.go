@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ queue, shows its progress, and prints the Pareto front and where the outputs are
 names in the spec are taken relative to the spec file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := explore.LoadSweepSpec(args[0])
+			spec, err := loadSpecForSubmit(args[0])
 			if err != nil {
 				return err
 			}
@@ -49,6 +50,7 @@ names in the spec are taken relative to the spec file.`,
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the sweep and return without following it")
+	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
 	return cmd
 }
 
@@ -101,8 +103,19 @@ func follow(ctx context.Context, g *globalFlags, c client.Client, run client.Wor
 	if err != nil {
 		return fmt.Errorf("sweep %s: %w", run.GetID(), err)
 	}
+	ui := report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID())
+	if g.json {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			WorkflowID string `json:"workflow_id"`
+			RunID      string `json:"run_id"`
+			UIURL      string `json:"ui_url,omitempty"`
+			*workflows.SweepResult
+		}{run.GetID(), run.GetRunID(), ui, &res})
+	}
 	printResult(&res)
-	printReportLinks(&res, report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID()))
+	printReportLinks(&res, ui)
 	return nil
 }
 
@@ -120,6 +133,8 @@ func printResult(res *workflows.SweepResult) {
 			if i < len(res.Boards) {
 				b := res.Boards[i]
 				switch {
+				case b.Pass && b.CyclesPerInference > 0:
+					status = fmt.Sprintf("passed on %s (%s): max rel err %.2g, measured %.0f %s per inference", b.Board, b.Agent, b.MaxRelErr, b.CyclesPerInference, b.CycleUnit)
 				case b.Pass:
 					status = fmt.Sprintf("passed on %s (%s): max rel err %.2g, %.0f ns/inference on the host", b.Board, b.Agent, b.MaxRelErr, b.NsPerInference)
 				case !b.Built:
@@ -129,6 +144,13 @@ func printResult(res *workflows.SweepResult) {
 				}
 			}
 			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(gen.Dir), "", status)
+		}
+	}
+	if c := res.Calibration; c != nil {
+		fmt.Printf("\nCost model calibrated on %d measured points of board class %s (stored for the class):\n  error before: %v\n  error after:  %v\n",
+			c.Report.Measurements, c.Class, c.Report.Before, c.Report.After)
+		for _, p := range c.Points {
+			fmt.Printf("  %-22s measured %.0f, estimated %.0f before, %.0f after\n", p.Label, p.Measured, p.Before, p.After)
 		}
 	}
 	fmt.Println("\nOutputs:")
@@ -159,4 +181,14 @@ func printReportLinks(res *workflows.SweepResult, ui string) {
 	if ui != "" {
 		fmt.Printf("Workflow: %s\n", ui)
 	}
+}
+
+// loadSpecForSubmit reads and validates a spec and checks its files on this machine (missing
+// inputs, an unwritable output), so every problem is reported before any work starts.
+func loadSpecForSubmit(path string) (explore.SweepSpec, error) {
+	spec, err := explore.LoadSweepSpec(path)
+	if err != nil {
+		return spec, err
+	}
+	return spec, spec.CheckFiles()
 }
