@@ -78,12 +78,15 @@ type Measured struct {
 	Board  string `json:"board"`
 	Agent  string `json:"agent,omitempty"`
 	Pass   bool   `json:"pass"`
-	// NsPerInference is the board's timing; Cycles is set only when the board counts core
-	// cycles (not for the host board, whose nanoseconds say nothing about a TC3xx).
+	// NsPerInference is the board's timing; Cycles its count per inference, set when the board
+	// reports one or for TC3xx boards (not for the host board, whose nanoseconds say nothing
+	// about a TC3xx).
 	NsPerInference float64 `json:"ns_per_inference"`
 	Cycles         int64   `json:"cycles,omitempty"`
-	Iterations     int     `json:"iterations"`
-	MaxRelErr      float64 `json:"max_rel_err"`
+	// CycleUnit says what Cycles counts (the board's unit, e.g. "cycles", or how it was derived).
+	CycleUnit  string  `json:"cycle_unit,omitempty"`
+	Iterations int     `json:"iterations"`
+	MaxRelErr  float64 `json:"max_rel_err"`
 }
 
 // ReadManifest reads dir's manifest.json.

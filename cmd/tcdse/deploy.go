@@ -242,14 +242,18 @@ func sweepMeasurement(dir string, clockHz int64) *deploy.Measured {
 	return nil
 }
 
-// measurement turns a board's result into the manifest's record. Core cycles are derived
-// from the nanoseconds only for boards other than the host (whose timing says nothing about
-// a TC3xx), at the core clock clockHz (0: not derived).
+// measurement turns a board's result into the manifest's record. Cycles are the board's own
+// count when it reports one (a farm board's result line); otherwise they are derived from
+// the nanoseconds at the core clock clockHz, for boards other than the host (whose timing
+// says nothing about a TC3xx; 0: not derived).
 func measurement(source string, r hilbench.RunResult, clockHz int64) *deploy.Measured {
 	m := &deploy.Measured{Source: source, Board: r.Board, Agent: r.Agent, Pass: r.Pass, NsPerInference: r.NsPerInference,
 		Iterations: r.Iterations, MaxRelErr: r.MaxRelErr}
-	if r.Board != "host" && clockHz > 0 {
-		m.Cycles = int64(math.Round(r.NsPerInference * float64(clockHz) / 1e9))
+	switch {
+	case r.CyclesPerInference > 0:
+		m.Cycles, m.CycleUnit = int64(math.Round(r.CyclesPerInference)), r.CycleUnit
+	case r.Board != "host" && clockHz > 0 && r.NsPerInference > 0:
+		m.Cycles, m.CycleUnit = int64(math.Round(r.NsPerInference*float64(clockHz)/1e9)), "cycles from ns at the core clock"
 	}
 	return m
 }
