@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
@@ -30,15 +31,15 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err != nil {
 		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s: %w", modelPath, err))
 	}
-	ds, err := dataset.Load(resolveData(spec))
-	if err != nil {
-		return ImportResult{}, badInput("BadData", fmt.Errorf("data: %w", err))
-	}
 	if len(g.Inputs) != 1 {
 		return ImportResult{}, badInput("BadModel", fmt.Errorf("model %s has %d inputs; sweeps support one", modelPath, len(g.Inputs)))
 	}
-	if want, got := g.Inputs[0].Shape, ds.SampleShape(); !model.EqualShapes(want, got) {
-		return ImportResult{}, badInput("BadData", fmt.Errorf("data samples have shape %v, model %s input %q wants %v", got, modelPath, g.Inputs[0].Name, want))
+	ds, err := dataset.Load(explore.DataSpecFor(g, resolveData(spec)))
+	if err != nil {
+		return ImportResult{}, badInput("BadData", fmt.Errorf("data: %w", err))
+	}
+	if err := explore.FitData(g, ds); err != nil {
+		return ImportResult{}, badInput("BadData", fmt.Errorf("data for model %s: %w", modelPath, err))
 	}
 	target, err := tc3xx.Lookup(spec.Target)
 	if err != nil {
@@ -202,28 +203,21 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		return Evaluation{}, badInput("BadData", err)
 	}
 	q := staged.Quality
-	plan, err := codegen.PlanGraph(g, codegen.Options{Format: in.Format, LayerFormats: in.LayerFormats})
+	costing, err := candidate.CostingFor(target, in.CostModel)
+	if err != nil {
+		return Evaluation{}, badInput("BadSpec", err)
+	}
+	priced, err := candidate.Price(g, codegen.Options{Format: in.Format, LayerFormats: in.LayerFormats}, costing)
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
-	costModel := in.CostModel
-	if costModel == nil {
-		m, err := tc3xx.CostModelFor(target.Core.Arch)
-		if err != nil {
-			return Evaluation{}, badInput("BadSpec", err)
-		}
-		costModel = &m
-	}
-	cost, err := tc3xx.EstimateWith(*costModel, g, plan, target)
-	if err != nil {
-		return Evaluation{}, badInput("BadModel", err)
-	}
+	cost := priced.Cost
 	ev = Evaluation{
 		CandidateID: id, Label: in.Label, Rates: rates, Quality: q, Sparsity: explore.Sparsity(g),
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
 		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
 		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash, Seconds: time.Since(start).Seconds(),
-		LayerFormats: in.LayerFormats,
+		LayerFormats: in.LayerFormats, Weights: string(cost.Weights), Activations: string(cost.Activations),
 	}
 	if !staged.Complete {
 		ev.Stopped, ev.Samples, ev.Total = true, staged.Samples, staged.Total

@@ -62,11 +62,11 @@ func (a *Activities) prepareFineTune(ctx context.Context, spec explore.SweepSpec
 	} else {
 		t := *f.Train
 		t.Images, t.Labels, t.Path = spec.Resolve(t.Images), spec.Resolve(t.Labels), spec.Resolve(t.Path)
-		if train, err = dataset.Load(t); err != nil {
+		if train, err = dataset.Load(explore.DataSpecFor(g, t)); err != nil {
 			return nil, nil, badInput("BadData", fmt.Errorf("finetune.train: %w", err))
 		}
-		if want, got := g.Inputs[0].Shape, train.SampleShape(); !model.EqualShapes(want, got) {
-			return nil, nil, badInput("BadData", fmt.Errorf("finetune.train: samples have shape %v, the model's input %q wants %v", got, g.Inputs[0].Name, want))
+		if err := explore.FitData(g, train); err != nil {
+			return nil, nil, badInput("BadData", fmt.Errorf("finetune.train: %w", err))
 		}
 	}
 	if err := f.Options(g).Validate(train); err != nil {

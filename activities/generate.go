@@ -12,9 +12,11 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // Generate writes the C code of one point to OutDir/Label, with test vectors computed by the
@@ -48,10 +50,26 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 	if err != nil {
 		return GenerateResult{}, badInput("BadModel", err)
 	}
-	out, err := codegen.Generate(g, codegen.Options{
+	opts := codegen.Options{
 		Format: in.Format, LayerFormats: in.LayerFormats,
 		Vectors: &codegen.TestVectors{Inputs: sub.X, Outputs: outs[0]},
-	})
+	}
+	if in.Target != "" {
+		target, err := tc3xx.Lookup(in.Target)
+		if err != nil {
+			return GenerateResult{}, badInput("BadSpec", err)
+		}
+		costing, err := candidate.CostingFor(target, in.CostModel)
+		if err != nil {
+			return GenerateResult{}, badInput("BadSpec", err)
+		}
+		priced, err := candidate.Price(g, opts, costing)
+		if err != nil {
+			return GenerateResult{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
+		}
+		opts.WeightsMemory, opts.ArenaMemory = priced.Cost.CodegenMemories()
+	}
+	out, err := codegen.Generate(g, opts)
 	if err != nil {
 		return GenerateResult{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
@@ -78,16 +79,21 @@ func (a *Activities) PriceDesigns(ctx context.Context, in PriceInput) ([]DesignC
 	if err != nil {
 		return nil, badInput("BadData", err)
 	}
+	costing, err := candidate.CostingFor(target, in.CostModel)
+	if err != nil {
+		return nil, badInput("BadSpec", err)
+	}
 	out := make([]DesignCost, len(in.Designs))
 	for i, d := range in.Designs {
 		g, err := in.Space.BuildDesign(base, calib, d, in.Quantize.Options())
 		if err != nil {
 			return nil, badInput("BadModel", err)
 		}
-		c, err := tc3xx.EstimateGraph(in.CostModel, g, codegen.Options{Format: in.Format, LayerFormats: in.Space.LayerFormats(d)}, target)
+		priced, err := candidate.Price(g, codegen.Options{Format: in.Format, LayerFormats: in.Space.LayerFormats(d)}, costing)
 		if err != nil {
 			return nil, badInput("BadModel", fmt.Errorf("design %s: %w", in.Space.Label(d), err))
 		}
+		c := priced.Cost
 		out[i] = DesignCost{Cycles: c.Cycles, TimeUS: c.TimeUS, ROMBytes: c.ROMBytes, RAMBytes: c.RAMBytes,
 			WeightBytes: c.WeightBytes, ArenaBytes: c.ArenaBytes, Fits: c.Fits, Reason: c.Reason}
 	}

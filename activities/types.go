@@ -107,6 +107,10 @@ type Evaluation struct {
 	ArenaBytes  int64  `json:"arena_bytes,omitempty"`
 	Fits        bool   `json:"fits"`
 	Reason      string `json:"reason,omitempty"`
+	// Weights and Activations are the placement priced (candidate.Price): the one generate
+	// writes for this point on the same target and cost model.
+	Weights     string `json:"weights,omitempty"`
+	Activations string `json:"activations,omitempty"`
 	// Model is set when the candidate's pruned model was kept in the object store.
 	Model     *store.Ref `json:"model,omitempty"`
 	ModelHash string     `json:"model_hash,omitempty"`
@@ -147,6 +151,10 @@ type GenerateInput struct {
 	Label        string            `json:"label"`
 	OutDir       string            `json:"out_dir"`
 	Vectors      int               `json:"vectors"`
+	// Target and CostModel, when set, place the weights and arena where the sweep's Evaluate
+	// priced them (candidate.Price); without a target the code keeps codegen's defaults.
+	Target    string           `json:"target,omitempty"`
+	CostModel *tc3xx.CostModel `json:"cost_model,omitempty"`
 }
 
 // GenerateResult tells where the generated tree is.

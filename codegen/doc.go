@@ -29,7 +29,9 @@
 //     (not HardSwish, nor LeakyRelu or HardSigmoid with alpha < 0); fuse_act.go,
 //     Options.NoActivationFusion. Any other Relu or such activation (kind "elementwise")
 //     runs in place when its input dies at it and is not the graph input; otherwise it writes a
-//     new buffer. Sigmoid and Tanh are computed in double, as the interpreter does. Add, Sub and
+//     new buffer. Sigmoid and Tanh use expf and tanhf (the TC3xx FPU is single precision; no model
+//     code computes in double, TestModelCodeIsSinglePrecision); the interpreter computes them in
+//     double, within the harness tolerance. Add, Sub and
 //     Mul whose operands differ in shape or are graph constants (Graph.Consts, stored next to
 //     the weights), and every float Div, broadcast with per-operand strides (layer_bcast.go).
 //     Concat, constant Pad, Transpose, Gather (constant indices) and Slice (with steps) are

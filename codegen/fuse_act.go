@@ -18,9 +18,9 @@ import (
 // parameters). act_tab, act_block (one selector applied to a register block of outputs) and
 // act_apply (one value) replace the ReLU output stores of the float Conv and Dense kernels only
 // when a plan fuses such an activation; a plan fusing only ReLU gets exactly the C text it got
-// before. The activations use the same float operations in the same order as the interpreter
-// (Sigmoid and Tanh in double, rounded once), so fused and separate activations give identical
-// results.
+// before. The activations use the same float operations in the same order as the standalone
+// kernels (Sigmoid and Tanh with expf and tanhf, single precision), so fused and separate
+// activations give identical results.
 //
 // A Conv with a fused activation still fuses into a following non-overlapping MaxPool when the
 // activation is non-decreasing (max(f(a), f(b)) = f(max(a, b))): Clip, LeakyRelu and
@@ -216,9 +216,9 @@ var fuseActCBodies = []struct {
             u = (u < 6.0f) ? u : 6.0f;
             y[i * stride] = v * u / 6.0f;
 `},
-	{fuseActSigmoid, `            y[i * stride] = (float)(1.0 / (1.0 + exp(-(double)v)));
+	{fuseActSigmoid, `            y[i * stride] = 1.0f / (1.0f + expf(-v));
 `},
-	{fuseActTanh, `            y[i * stride] = (float)tanh((double)v);
+	{fuseActTanh, `            y[i * stride] = tanhf(v);
 `},
 }
 

@@ -293,18 +293,20 @@ static void k_q8_quantize(const float *restrict x, int8_t *restrict y, const q8_
         const float d = x[i] / p->scale;
         int32_t q = p->yz;
         if (d == d) {
-            const double r = (double)roundf(d) + (double)p->yz;
-            q = (r < -128.0) ? -128 : ((r > 127.0) ? 127 : (int32_t)r);
+            /* Exact in float for |r| < 2^24; larger values saturate either way. */
+            const float r = roundf(d) + (float)p->yz;
+            q = (r < -128.0f) ? -128 : ((r > 127.0f) ? 127 : (int32_t)r);
         }
         y[i] = (int8_t)q8_clamp(q, -128, 127);
     }
 }
 `,
-	"q8_dequantize": `/* Dequantize: scale * (x - zp) in double precision, rounded once to float. */
+	"q8_dequantize": `/* Dequantize: scale * (x - zp). x - zp is an exact integer of at most 9 bits, so the float
+ * product is the exact product rounded once: what the interpreter's double computation gives. */
 static void k_q8_dequantize(const int8_t *restrict x, float *restrict y, const q8_elem_t *restrict p)
 {
     for (int32_t i = 0; i < p->n; ++i) {
-        y[i] = (float)((double)p->scale * ((double)x[i] - (double)p->xz));
+        y[i] = p->scale * (float)((int32_t)x[i] - p->xz);
     }
 }
 `,

@@ -16,11 +16,22 @@ import (
 // writes the integers back as floats. Test vectors from model.Run therefore apply unchanged, and
 // the harness compares int8 graphs exactly (see emit_harness.go).
 
-// Synthetic operators of the int8 boundary layers.
+// Synthetic operators of the int8 boundary layers. A Plan of a graph with an int8 input or
+// output has one more layer than the graph has nodes for each: OpInt8Input first, OpInt8Output
+// last (see IsBoundaryLayer).
 const (
-	q8OpIn  model.Op = "Int8Input"  // caller floats (integer values) -> int8
-	q8OpOut model.Op = "Int8Output" // int8 -> caller floats
+	OpInt8Input  model.Op = "Int8Input"  // caller floats (integer values) -> int8
+	OpInt8Output model.Op = "Int8Output" // int8 -> caller floats
+
+	q8OpIn  = OpInt8Input
+	q8OpOut = OpInt8Output
 )
+
+// IsBoundaryLayer reports whether a plan layer is a synthetic int8 boundary layer, which has no
+// node in the graph.
+func IsBoundaryLayer(l LayerPlan) bool {
+	return model.Op(l.Op) == OpInt8Input || model.Op(l.Op) == OpInt8Output
+}
 
 // q8Affine is a per-tensor quantization, real = scale·(q − zp).
 type q8Affine struct {

@@ -48,7 +48,9 @@ type Manifest struct {
 	Tolerance     float64 `json:"tolerance"`
 	Vectors       int     `json:"vectors"`
 	Iterations    int     `json:"iterations"`
-	// ROMBytes = WeightBytes + CodeBytesEstimate; RAMBytes = ArenaBytes + IOBytes.
+	// ROMBytes = WeightBytes + CodeBytesEstimate; RAMBytes = ArenaBytes + IOBytes, plus
+	// WeightBytes when WeightsMemory is a RAM (lmu or dspr: the weights are copied there at
+	// start-up), as tc3xx counts the same placement.
 	ROMBytes int   `json:"rom_bytes"`
 	RAMBytes int   `json:"ram_bytes"`
 	Plan     *Plan `json:"plan"`
@@ -100,6 +102,9 @@ func Generate(g *model.Graph, opts Options) (*Output, error) {
 		Format:        o.Format, WeightsMemory: o.WeightsMemory, ArenaMemory: o.ArenaMemory, Tolerance: o.Tolerance, Vectors: count, Iterations: o.BenchIterations,
 		ROMBytes: p.WeightBytes + p.CodeBytesEstimate, RAMBytes: p.ArenaBytes + p.IOBytes,
 		Plan: p, Files: map[string]string{},
+	}
+	if o.WeightsMemory == MemoryLMU || o.WeightsMemory == MemoryDSPR {
+		m.RAMBytes += p.WeightBytes
 	}
 	for name, data := range files {
 		m.Files[name] = sha256Hex(data)

@@ -13,6 +13,9 @@ import (
 // Groups, when set (len N), says which source item each sample came from, for example the file
 // a sliding window was cut from (see SlidingWindows); GroupNames names the items. Metrics that
 // score items rather than samples (anomaly) average over a group's samples.
+//
+// Codes, when set ("int8" or "uint8"), says X holds raw integer codes that were not dequantized
+// (bin data of that dtype read without a scale or zero point); empty means X holds real values.
 type Dataset struct {
 	Name       string
 	X          *model.Tensor
@@ -20,6 +23,7 @@ type Dataset struct {
 	Targets    *model.Tensor
 	Groups     []int
 	GroupNames []string
+	Codes      string
 }
 
 // Len returns the number of samples.
@@ -44,7 +48,7 @@ func (d *Dataset) Batch(from, to int) (*Dataset, error) {
 	if from < 0 || to > n || from > to {
 		return nil, fmt.Errorf("dataset %q: batch [%d,%d) outside [0,%d)", d.Name, from, to, n)
 	}
-	b := &Dataset{Name: d.Name, X: slice(d.X, from, to)}
+	b := &Dataset{Name: d.Name, X: slice(d.X, from, to), Codes: d.Codes}
 	if d.Labels != nil {
 		b.Labels = append([]int(nil), d.Labels[from:to]...)
 	}

@@ -86,6 +86,9 @@ func LoadRaw(path string, o RawOptions) (*Dataset, error) {
 		}
 	}
 	ds := &Dataset{Name: filepath.Base(path)}
+	if o.DType != "float32" && o.Scale == 0 && o.ZeroPoint == 0 && o.Normalize.IsIdentity() {
+		ds.Codes = o.DType // integers read as they are: the model decides what they mean
+	}
 	var x []float32
 	for fi, file := range files {
 		if o.Limit > 0 && len(x)/per >= o.Limit {

@@ -50,6 +50,8 @@ type Manifest struct {
 
 // Estimate is the cost model's estimate for the chosen placement.
 type Estimate struct {
+	// CostModel names the cost model ("built-in TC1.6.2P", or a calibrated one and its hash).
+	CostModel   string            `json:"cost_model"`
 	Cycles      int64             `json:"cycles"`
 	TimeUS      float64           `json:"time_us"`
 	ROMBytes    int64             `json:"rom_bytes"`
@@ -63,9 +65,10 @@ type Estimate struct {
 	Reason      string            `json:"reason,omitempty"`
 }
 
-func estimateOf(c tc3xx.Cost) Estimate {
+func estimateOf(c tc3xx.Cost, costModel string) Estimate {
 	return Estimate{
-		Cycles: c.Cycles, TimeUS: c.TimeUS, ROMBytes: c.ROMBytes, RAMBytes: c.RAMBytes,
+		CostModel: costModel,
+		Cycles:    c.Cycles, TimeUS: c.TimeUS, ROMBytes: c.ROMBytes, RAMBytes: c.RAMBytes,
 		WeightBytes: c.WeightBytes, ArenaBytes: c.ArenaBytes, CodeBytes: c.CodeBytes, IOBytes: c.IOBytes,
 		Memories: c.Memories, Fits: c.Fits, Reason: c.Reason,
 	}

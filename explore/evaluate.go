@@ -33,8 +33,16 @@ func Evaluate(g *model.Graph, ds *dataset.Dataset, m dataset.Metric, batch int) 
 }
 
 // Predict runs g on every sample of ds, batch samples at a time, and returns the first graph
-// output for all samples, shape [N, ...].
+// output for all samples, shape [N, ...]. It takes and returns real values: the samples of a
+// model with an int8 input (a full-integer TFLite model) are quantized with the input's own
+// parameters, and an int8 output is dequantized with its own (see FitData for the whole rule).
 func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, error) {
+	return PredictProgress(g, ds, batch, nil)
+}
+
+// PredictProgress is Predict calling progress (when not nil) after every batch with the samples
+// done and their total.
+func PredictProgress(g *model.Graph, ds *dataset.Dataset, batch int, progress func(done, total int)) (*model.Tensor, error) {
 	switch {
 	case g == nil:
 		return nil, errors.New("evaluate: nil graph")
@@ -51,6 +59,10 @@ func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, err
 		return nil, fmt.Errorf("evaluate: dataset %q samples have shape %v, graph %q input %q wants %v",
 			ds.Name, got, g.Name, g.Inputs[0].Name, want)
 	}
+	if ds.Codes != "" {
+		return nil, fmt.Errorf("evaluate: dataset %q holds raw %s codes: fit it to graph %q first (FitData)", ds.Name, ds.Codes, g.Name)
+	}
+	inQ, outQ := g.ValueQuantOf(g.Inputs[0].Name), g.ValueQuantOf(g.Outputs[0].Name)
 	n := ds.Len()
 	var all *model.Tensor
 	for from := 0; from < n; from += batch {
@@ -58,6 +70,11 @@ func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, err
 		b, err := ds.Batch(from, to)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		if inQ != nil {
+			if err := model.QuantizeReals(b.X.Data, inQ); err != nil {
+				return nil, fmt.Errorf("evaluate graph %q: input %q: %w", g.Name, g.Inputs[0].Name, err)
+			}
 		}
 		outs, err := g.Run(b.X)
 		if err != nil {
@@ -68,6 +85,11 @@ func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, err
 				g.Name, from, to, ds.Name, to-from)
 		}
 		o := outs[0]
+		if outQ != nil {
+			if err := model.DequantizeCodes(o.Data, outQ); err != nil {
+				return nil, fmt.Errorf("evaluate graph %q: output %q: %w", g.Name, g.Outputs[0].Name, err)
+			}
+		}
 		if all == nil {
 			per := len(o.Data) / (to - from)
 			all = &model.Tensor{Shape: append([]int{n}, o.Shape[1:]...), Data: make([]float32, 0, n*per)}
@@ -75,6 +97,9 @@ func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, err
 			return nil, fmt.Errorf("evaluate graph %q: output shape changed from %v to %v between batches", g.Name, all.Shape[1:], o.Shape[1:])
 		}
 		all.Data = append(all.Data, o.Data...)
+		if progress != nil {
+			progress(to, n)
+		}
 	}
 	return all, nil
 }

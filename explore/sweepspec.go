@@ -166,7 +166,7 @@ func (s SweepSpec) Validate() error {
 		bad("model", "missing: name an ONNX file or a tcdse IR file")
 	}
 	if s.Data.Format == "" {
-		bad("data.format", "missing (one of mnist, npy, npz)")
+		bad("data.format", "missing (one of mnist, npy, npz, csv, bin)")
 	}
 	if _, err := dataset.MetricByName(s.Metric); err != nil {
 		bad("metric", "%v", err)

@@ -82,14 +82,9 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = os.TempDir()
 	}
-	// Drivers run programs from the job directory, which must not depend on their working directory.
-	abs, err := filepath.Abs(cfg.WorkDir)
-	if err != nil {
-		return nil, fmt.Errorf("new HIL agent %q: work directory: %w", cfg.Name, err)
-	}
-	cfg.WorkDir = abs
-	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
-		return nil, fmt.Errorf("new HIL agent %q: work directory: %w", cfg.Name, err)
+	var err error
+	if cfg.WorkDir, err = makeWorkDir(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("new HIL agent %q: %w", cfg.Name, err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -106,6 +101,19 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 		slots: make(chan struct{}, cfg.Concurrency),
 		ready: make(chan struct{}),
 	}, nil
+}
+
+// makeWorkDir creates an agent's work directory and returns its absolute path: drivers run
+// programs from job directories below it, which must not depend on the working directory.
+func makeWorkDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	return abs, nil
 }
 
 // Info returns what the agent answers on [AgentsSubject].

@@ -82,6 +82,7 @@ type AgentFile struct {
 		Cycles          float64 `yaml:"cycles"`
 		DriftPercent    float64 `yaml:"drift_percent"`
 		IntervalSeconds float64 `yaml:"interval_seconds"`
+		EverySeconds    float64 `yaml:"every_seconds"`
 		TimeoutSeconds  float64 `yaml:"timeout_seconds"`
 	} `yaml:"health"`
 }
@@ -196,7 +197,7 @@ func ParseAgentFile(data []byte, name string) (FarmAgentConfig, error) {
 			return FarmAgentConfig{}, bad("health", "%v", err)
 		}
 		cfg.Health = &HealthCheck{Tree: tree, Cycles: h.Cycles, DriftPercent: h.DriftPercent,
-			Interval: seconds(h.IntervalSeconds), Timeout: seconds(h.TimeoutSeconds)}
+			Interval: seconds(h.IntervalSeconds), Every: seconds(h.EverySeconds), Timeout: seconds(h.TimeoutSeconds)}
 	}
 	return cfg, nil
 }

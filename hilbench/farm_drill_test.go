@@ -172,6 +172,16 @@ func resultsOf(t *testing.T, farm *hilbench.Farm, job string) (recorded, refused
 	return recorded, refused
 }
 
+// submitTo queues req as job and waits until board holds its lease.
+func submitTo(t *testing.T, farm *hilbench.Farm, req hilbench.RunRequest, job, board string) {
+	t.Helper()
+	req.JobID = job
+	if _, err := farm.Submit(testCtx(t), req); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, board+" takes the job", 20*time.Second, func() bool { return leaseHolder(t, farm, job) == board })
+}
+
 // TestFarmDrillKillAgent kills an agent process with SIGKILL in the middle of a job: the job
 // is handed to the other agent once the lease runs out (seconds), and exactly one result is
 // recorded.
@@ -180,12 +190,9 @@ func TestFarmDrillKillAgent(t *testing.T) {
 	farm := openFarm(t, url)
 	req, _ := mlpTree(t, connect(t, url))
 	a := startAgentProcess(t, url, "kill-a", simAgentConfig("kill-a", t.TempDir(), 4000, ""))
+	submitTo(t, farm, req, "drill-kill", "kill-a")
 	req.JobID = "drill-kill"
 	ctx := testCtx(t)
-	if _, err := farm.Submit(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "kill-a takes the job", 20*time.Second, func() bool { return leaseHolder(t, farm, req.JobID) == "kill-a" })
 	startAgentProcess(t, url, "kill-b", simAgentConfig("kill-b", t.TempDir(), 100, ""))
 	waitFor(t, "kill-b registers", 10*time.Second, func() bool { return boardState(t, farm, "kill-b") == hilbench.StateIdle })
 	killed := time.Now()
@@ -219,12 +226,9 @@ func TestFarmDrillLateResultRefused(t *testing.T) {
 	farm := openFarm(t, url)
 	req, _ := mlpTree(t, connect(t, url))
 	a := startAgentProcess(t, url, "late-a", simAgentConfig("late-a", t.TempDir(), 1500, ""))
+	submitTo(t, farm, req, "drill-late", "late-a")
 	req.JobID = "drill-late"
 	ctx := testCtx(t)
-	if _, err := farm.Submit(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "late-a takes the job", 20*time.Second, func() bool { return leaseHolder(t, farm, req.JobID) == "late-a" })
 	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -289,12 +293,9 @@ func TestFarmDrillNATSRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	req, _ := mlpTree(t, nc)
-	req.JobID = "drill-restart"
 	startAgentProcess(t, url, "restart-a", simAgentConfig("restart-a", t.TempDir(), 2000, ""))
-	if _, err := farm.Submit(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "restart-a takes the job", 20*time.Second, func() bool { return leaseHolder(t, farm, req.JobID) == "restart-a" })
+	submitTo(t, farm, req, "drill-restart", "restart-a")
+	req.JobID = "drill-restart"
 	tcpPort := s.Addr().(*net.TCPAddr).Port
 	s.Shutdown()
 	s.WaitForShutdown()

@@ -1,7 +1,6 @@
 package hilbench_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -70,21 +69,7 @@ func startFarmAgent(t testing.TB, url string, cfg hilbench.FarmAgentConfig) *hil
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	select {
-	case <-a.Ready():
-	case err := <-done:
-		cancel()
-		t.Fatalf("farm agent %s: Serve returned early: %v", cfg.Name, err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("farm agent %s: Serve: %v", cfg.Name, err)
-		}
-	})
+	serveInTest(t, "farm agent "+cfg.Name, a.Serve, a.Ready(), nil)
 	return a
 }
 
@@ -312,5 +297,29 @@ func TestFarmBadBoardsQuarantined(t *testing.T) {
 	for _, kind := range []string{hilbench.FaultGarbage, hilbench.FaultWrong} {
 		name := "bad-" + kind
 		waitFor(t, name+" quarantined", 20*time.Second, func() bool { return boardState(t, farm, name) == hilbench.StateQuarantined })
+	}
+}
+
+// TestFarmHealthDriftFlagged: a board whose routine health job measures cycles far from its
+// configured baseline is flagged in the registry, and stays in service.
+func TestFarmHealthDriftFlagged(t *testing.T) {
+	url := startNATS(t)
+	farm := openFarm(t, url)
+	_, tree := mlpTree(t, connect(t, url))
+	health := healthCheck(t, tree)
+	health.Every = 100 * time.Millisecond
+	health.Cycles = 1000 // the MLP prices at several thousand cycles
+	startFarmAgent(t, url, hilbench.FarmAgentConfig{Name: "drifty", Driver: simDriver(t, 1), Health: health})
+	var b hilbench.BoardInfo
+	waitFor(t, "drift flagged", 20*time.Second, func() bool {
+		bs, err := farm.Boards(testCtx(t))
+		if err != nil || len(bs) != 1 {
+			return false
+		}
+		b = bs[0]
+		return b.Drift != ""
+	})
+	if b.State == hilbench.StateQuarantined || b.HealthCycles <= 1000 || b.HealthBaseline != 1000 {
+		t.Errorf("board %+v", b)
 	}
 }

@@ -33,6 +33,9 @@ type HealthCheck struct {
 	DriftPercent float64
 	// Interval is how often a quarantined board runs its health job; 0 means 10 s.
 	Interval time.Duration
+	// Every is how often a board in service runs its health job between jobs, to catch
+	// drift; 0 means 10 minutes.
+	Every time.Duration
 	// Timeout bounds one health job; 0 means 2 minutes.
 	Timeout time.Duration
 }
@@ -94,6 +97,9 @@ type FarmAgent struct {
 	releaseSeen int64
 	released    chan struct{} // rung when an operator asks to release the quarantine
 	jobs        sync.WaitGroup
+	// use is read-held by every job from before its fetch to its end, and write-held by a
+	// routine health job, so the two never share the board.
+	use sync.RWMutex
 }
 
 // NewFarmAgent checks cfg and fills its defaults. It does not connect to the queues; call
@@ -118,13 +124,9 @@ func NewFarmAgent(nc *nats.Conn, cfg FarmAgentConfig) (*FarmAgent, error) {
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = filepath.Join(os.TempDir(), "tcdse-agent-"+cfg.Name)
 	}
-	abs, err := filepath.Abs(cfg.WorkDir)
-	if err != nil {
-		return nil, fmt.Errorf("new farm agent %q: work directory: %w", cfg.Name, err)
-	}
-	cfg.WorkDir = abs
-	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
-		return nil, fmt.Errorf("new farm agent %q: work directory: %w", cfg.Name, err)
+	var err error
+	if cfg.WorkDir, err = makeWorkDir(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("new farm agent %q: %w", cfg.Name, err)
 	}
 	if cfg.Journal == "" {
 		cfg.Journal = filepath.Join(cfg.WorkDir, "journal-"+cfg.Name+".db")
@@ -151,6 +153,9 @@ func NewFarmAgent(nc *nats.Conn, cfg FarmAgentConfig) (*FarmAgent, error) {
 		}
 		if h.Timeout <= 0 {
 			h.Timeout = 2 * time.Minute
+		}
+		if h.Every <= 0 {
+			h.Every = 10 * time.Minute
 		}
 	}
 	if cfg.Logger == nil {
@@ -218,9 +223,10 @@ func (a *FarmAgent) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var bg sync.WaitGroup
-	bg.Add(2)
+	bg.Add(3)
 	go func() { defer bg.Done(); a.heartbeat(ctx) }()
 	go func() { defer bg.Done(); a.watchControl(ctx) }()
+	go func() { defer bg.Done(); a.routineHealth(ctx) }()
 	a.publishInfo(ctx)
 	close(a.ready)
 	a.log.Info("farm agent serving", "driver", a.cfg.Driver.Name(), "concurrency", a.cfg.Concurrency,
@@ -284,15 +290,18 @@ func (a *FarmAgent) dispatch(ctx context.Context) {
 		}
 		for {
 			if a.accepting() {
+				a.use.RLock()
 				if msg, p := a.fetch(ctx); msg != nil {
 					a.jobs.Add(1)
 					go func() {
 						defer a.jobs.Done()
 						defer func() { <-a.slots; a.ring() }()
+						defer a.use.RUnlock()
 						a.handle(ctx, msg, p)
 					}()
 					break
 				}
+				a.use.RUnlock()
 			}
 			select {
 			case <-a.bell:
@@ -636,6 +645,36 @@ func (a *FarmAgent) requalify(ctx context.Context) {
 		a.publishInfo(ctx)
 		a.ring()
 		return
+	}
+}
+
+// routineHealth runs the health job every Health.Every, never beside a job; a failure counts
+// as an infrastructure failure.
+func (a *FarmAgent) routineHealth(ctx context.Context) {
+	if a.cfg.Health == nil {
+		return
+	}
+	t := time.NewTimer(a.cfg.Health.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.use.Lock()
+		a.mu.Lock()
+		quarantined := a.info.State == StateQuarantined
+		a.mu.Unlock()
+		if !quarantined { // a quarantined board runs its health job in requalify
+			if err := a.runHealth(ctx); err != nil && ctx.Err() == nil {
+				a.strike(ctx, fmt.Errorf("routine health job: %w", err), a.log)
+			}
+			a.publishInfo(ctx)
+		}
+		a.use.Unlock()
+		a.ring()
+		t.Reset(a.cfg.Health.Every)
 	}
 }
 

@@ -59,11 +59,7 @@ func TestFarmRolePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	actx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(actx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	<-a.Ready()
+	serveInTest(t, "farm agent perm-a", a.Serve, a.Ready(), nil)
 	res, err := farm.Run(ctx, req)
 	if err != nil || !res.Pass {
 		t.Fatalf("job through the permissioned farm: %+v, %v", res, err)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 )
 
@@ -243,4 +244,50 @@ func q8SampleData(a RunArgs, i, total int) []float32 {
 		out = append(out, x...)
 	}
 	return out
+}
+
+// QuantizeReals converts real values to the int8 codes an int8 graph input holds, in place,
+// with the per-tensor quantization q as TFLite's reference does (v/scale in float32, rounded
+// half away from zero, plus the zero point, saturated). The codes stay float32 values, as the
+// interpreter stores int8 data.
+func QuantizeReals(x []float32, q *QuantParams) error {
+	scale, zp, err := perTensor(q)
+	if err != nil {
+		return err
+	}
+	for i, v := range x {
+		x[i] = float32(q8QuantizeValue(v, scale, zp, false))
+	}
+	return nil
+}
+
+// DequantizeCodes converts int8 codes (an int8 graph output) to real values, in place:
+// scale·(code − zero point), computed in double precision and rounded once.
+func DequantizeCodes(x []float32, q *QuantParams) error {
+	scale, zp, err := perTensor(q)
+	if err != nil {
+		return err
+	}
+	for i, v := range x {
+		x[i] = float32(float64(scale) * (float64(v) - float64(zp)))
+	}
+	return nil
+}
+
+// perTensor returns a per-tensor quantization's scale and zero point.
+func perTensor(q *QuantParams) (float32, int32, error) {
+	switch {
+	case q == nil || len(q.Scale) != 1 || len(q.ZeroPoint) > 1:
+		return 0, 0, fmt.Errorf("quantization %+v is not per tensor (one scale, at most one zero point)", q)
+	case !(q.Scale[0] > 0) || math.IsInf(float64(q.Scale[0]), 0):
+		return 0, 0, fmt.Errorf("quantization scale %v, want a positive finite number", q.Scale[0])
+	}
+	var zp int32
+	if len(q.ZeroPoint) == 1 {
+		zp = q.ZeroPoint[0]
+	}
+	if zp < q8Min || zp > q8Max {
+		return 0, 0, fmt.Errorf("quantization zero point %d is outside int8", zp)
+	}
+	return q.Scale[0], zp, nil
 }

@@ -193,8 +193,11 @@ func (ex *onnxExporter) unexportable() error {
 	if len(parts) == 0 {
 		return nil
 	}
-	return errors.New(strings.Join(parts, "; "))
+	return fmt.Errorf("%w: %s", ErrExportUnsupported, strings.Join(parts, "; "))
 }
+
+// ErrExportUnsupported is the kind of the error that lists every node ExportONNX cannot write.
+var ErrExportUnsupported = errors.New("unsupported by the ONNX export")
 
 // onnxRecurrentUnexportable says why a recurrent node cannot be exported, or returns "".
 func onnxRecurrentUnexportable(n *Node) string {

@@ -87,6 +87,7 @@ func fixture(t *testing.T) Sweep {
 	pts = append(pts, i8, search)
 	rep := pareto.Report{Metric: "top1", HigherIsBetter: true, Target: testTarget, ClockMHz: 300, Baseline: dense, Points: pts}
 	rep.Front = pareto.Front(pts, true)
+	rep.SetHypervolume(0.9 * dense.Quality)
 	rep.SetFootprintRatios()
 	rep.SetHypervolume(0.93)
 	if _, err := pareto.SaveFiles(dir, rep); err != nil {

@@ -46,6 +46,9 @@
 //	add / relu / copy:    O·elementwise | O·relu | O·copy, + call
 //	softmax:              O·(softmax_exp + softmax_elem) + call
 //	alias reshape, relu fused into its producer: 0 (a fused sigmoid/tanh: O·gate_act)
+//	int8 <-> float conversions: O·elementwise + call (Quantize, Dequantize: + O·requant); the
+//	                      synthetic boundary layers of a full-integer model (codegen.IsBoundaryLayer)
+//	                      have no graph node and are priced the same way
 //
 // int8 convolutions follow the generated kernels instead, with W = output positions·groups·Cg·kH·kW
 // window elements and positions the output positions:

@@ -87,8 +87,8 @@ func EstimateWith(m CostModel, g *model.Graph, plan *codegen.Plan, t Target) (Co
 	if g == nil || plan == nil {
 		return Cost{}, fmt.Errorf("tc3xx: Estimate needs a graph and its plan")
 	}
-	if len(plan.Layers) != len(g.Nodes) {
-		return Cost{}, fmt.Errorf("tc3xx: plan of graph %q has %d layers, graph %q has %d nodes", plan.Graph, len(plan.Layers), g.Name, len(g.Nodes))
+	if inner := len(plan.Layers) - boundaryLayers(plan); inner != len(g.Nodes) {
+		return Cost{}, fmt.Errorf("tc3xx: plan of graph %q has %d layers (besides int8 boundaries), graph %q has %d nodes", plan.Graph, inner, g.Name, len(g.Nodes))
 	}
 	if t.Core.Clock.Value <= 0 || t.Core.DSPR.Value <= 0 {
 		return Cost{}, fmt.Errorf("tc3xx: target %s has no clock or DSPR size", t)
@@ -120,10 +120,17 @@ func EstimateWith(m CostModel, g *model.Graph, plan *codegen.Plan, t Target) (Co
 		valueBytes[l.Output] = l.OutBytes
 	}
 	lineBytes, _ := m.Param("line_bytes")
+	next := 0 // the graph node the next non-boundary layer plans
 	for i, l := range plan.Layers {
-		n := g.Nodes[i]
-		if n.Name != l.Node || string(n.Op) != l.Op {
-			return Cost{}, fmt.Errorf("tc3xx: plan layer %d is %q (%s) but graph node %d is %q (%s)", i, l.Node, l.Op, i, n.Name, n.Op)
+		var n *model.Node
+		if codegen.IsBoundaryLayer(l) {
+			n = &model.Node{Name: l.Node, Op: model.Op(l.Op)}
+		} else {
+			n = g.Nodes[next]
+			if n.Name != l.Node || string(n.Op) != l.Op {
+				return Cost{}, fmt.Errorf("tc3xx: plan layer %d is %q (%s) but graph node %d is %q (%s)", i, l.Node, l.Op, next, n.Name, n.Op)
+			}
+			next++
 		}
 		inBytes := 0
 		for _, in := range l.Inputs {
@@ -298,7 +305,13 @@ func layerCounts(n *model.Node, l codegen.LayerPlan, t Target, lineBytes float64
 		add("pool_tap", float64(l.Ops)) // window elements (pooling) or elements reduced (mean)
 		add("output", out)
 	case codegen.KindElementwise:
-		switch model.Op(l.Op) {
+		switch op := model.Op(l.Op); op {
+		case codegen.OpInt8Input, codegen.OpInt8Output, model.OpQuantize, model.OpDequantize:
+			// int8 <-> float conversions: one convert (and for Quantize a divide and a
+			// round, for Dequantize a multiply) per element.
+			lc.DType = "int8"
+			add("elementwise", out)
+			quantized = op == model.OpQuantize || op == model.OpDequantize // priced below
 		case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv:
 			add("elementwise", out)
 		case model.OpSigmoid, model.OpTanh:
@@ -345,6 +358,17 @@ func addRelDecode(l codegen.LayerPlan, entries float64, add func(string, float64
 	if l.Format == codegen.FormatRCSR4 {
 		add("rcsr4_decode", entries)
 	}
+}
+
+// boundaryLayers counts the plan's synthetic int8 boundary layers (codegen.IsBoundaryLayer).
+func boundaryLayers(plan *codegen.Plan) int {
+	k := 0
+	for _, l := range plan.Layers {
+		if codegen.IsBoundaryLayer(l) {
+			k++
+		}
+	}
+	return k
 }
 
 // Kernel classes the cost model knows besides codegen's.

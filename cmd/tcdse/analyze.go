@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
@@ -89,17 +90,17 @@ why not, in numbers. --weights and --activations choose the placement the per-la
 					return err
 				}
 			}
-			plan, err := codegen.PlanGraph(g, codegen.Options{Format: format})
-			if err != nil {
-				return err
-			}
-			rep := modelTable(args[0], g, plan)
-			rep.Rates = r
-			if target != "" {
-				if err := addCost(&rep, g, plan, target, catalog, costModel, tc3xx.Placement(weights), tc3xx.ActivationPlacement(acts)); err != nil {
+			var rep analyzeReport
+			if target == "" {
+				plan, err := codegen.PlanGraph(g, codegen.Options{Format: format})
+				if err != nil {
 					return err
 				}
+				rep = modelTable(args[0], g, plan)
+			} else if rep, err = analyzeOn(args[0], g, format, target, catalog, costModel, tc3xx.Placement(weights), tc3xx.ActivationPlacement(acts)); err != nil {
+				return err
 			}
+			rep.Rates = r
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)
@@ -170,46 +171,38 @@ func modelTable(path string, g *model.Graph, plan *codegen.Plan) analyzeReport {
 	return rep
 }
 
-func addCost(rep *analyzeReport, g *model.Graph, plan *codegen.Plan, target, catalog, costModel string, w tc3xx.Placement, a tc3xx.ActivationPlacement) error {
-	cat, err := loadCatalog(catalog)
+// analyzeOn prices g on a target with the candidate pipeline and fills the table and the cost
+// of the placement generate would write, or of the one --weights/--activations choose.
+func analyzeOn(path string, g *model.Graph, format, target, catalog, costModel string, w tc3xx.Placement, a tc3xx.ActivationPlacement) (analyzeReport, error) {
+	c, err := candidate.ResolveCosting(target, catalog, costModel)
 	if err != nil {
-		return err
+		return analyzeReport{}, err
 	}
-	t, err := cat.Lookup(target)
+	priced, err := candidate.Price(g, codegen.Options{Format: format}, c)
 	if err != nil {
-		return err
+		return analyzeReport{}, err
 	}
-	m, err := tc3xx.CostModelFor(t.Core.Arch)
-	if err != nil {
-		return err
+	rep := modelTable(path, g, priced.Plan)
+	rep.CostModel = c.Name
+	rep.Target, rep.ClockMHz = c.Target.String(), float64(c.Target.Core.Clock.Value)/1e6
+	rep.Placements = priced.Placements
+	if len(priced.Placements) > 0 && priced.Placements[0].Fits {
+		rep.Best = &priced.Placements[0]
 	}
-	rep.CostModel = "built-in " + m.Arch
-	if costModel != "" {
-		if m, err = tc3xx.LoadCostModel(costModel); err != nil {
-			return err
+	cost := priced.Cost
+	if w != "" || a != "" {
+		chosen := c.Target
+		chosen.Weights, chosen.Activations = w, a
+		if cost, err = tc3xx.EstimateWith(c.Model, g, priced.Plan, chosen); err != nil {
+			return analyzeReport{}, err
 		}
-		rep.CostModel = fmt.Sprintf("%s (hash %.12s)", costModel, m.Hash())
 	}
-	placed, err := tc3xx.PlaceWith(m, g, plan, t)
-	if err != nil {
-		return err
-	}
-	rep.Target, rep.ClockMHz = t.String(), float64(t.Core.Clock.Value)/1e6
-	rep.Placements, rep.Best = placed.Options, placed.Best
-	chosen := tc3xx.Target{Derivative: t.Derivative, Core: t.Core, Weights: w, Activations: a}
-	if w == "" && a == "" && placed.Best != nil {
-		chosen.Weights, chosen.Activations = placed.Best.Weights, placed.Best.Activations
-	}
-	c, err := tc3xx.EstimateWith(m, g, plan, chosen)
-	if err != nil {
-		return err
-	}
-	rep.Cost = &c
+	rep.Cost = &cost
 	for i := range rep.Layers {
-		lc := c.Layers[i]
+		lc := cost.Layers[i]
 		rep.Layers[i].Cost = &lc
 	}
-	return nil
+	return rep, nil
 }
 
 func printAnalysis(w io.Writer, rep analyzeReport) {

@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
+	"github.com/tcdse/tcdse/workflows"
 )
 
 // evalFlags are the options of `tcdse eval`: the data set (as a dataset.Spec) and what to report.
@@ -61,9 +61,14 @@ func newEvalCmd() *cobra.Command {
 
 Data formats (--format, else guessed from the name): mnist (IDX images; --labels the IDX labels),
 npy (--labels a .npy of labels or targets), npz (arrays x and y), csv (--columns, --label-column,
---target-columns), bin (raw little-endian --dtype float32|int8|uint8 with --shape, or --window and
---stride to cut each file into sliding windows; a directory reads every *.bin; --labels an EEMBC
-y_labels.csv).
+--target-columns), bin (raw little-endian --dtype float32|int8|uint8 with --shape, default the
+model's input shape, or --window and --stride to cut each file into sliding windows; a directory
+reads every *.bin; --labels an EEMBC y_labels.csv).
+
+Data meets the model's quantization: float data into a model with an int8 input (a full-integer
+TFLite model) is quantized with the model's own input parameters and an int8 output is
+dequantized before scoring; int8 data read without --scale/--zero-point is taken as the int8
+model's own codes, and refused for a float input (give its --scale and --zero-point).
 
 Metrics: ` + strings.Join(dataset.MetricNames(), ", ") + `. The default is anomaly for windowed data,
 top1 when the data has labels and mse when it has targets. With anomaly (the MLPerf Tiny score: mean
@@ -142,11 +147,12 @@ func runEval(modelPath string, f *evalFlags) (*evalResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	spec = explore.DataSpecFor(g, spec)
 	ds, err := dataset.Load(spec)
 	if err != nil {
 		return nil, err
 	}
-	if err := fitSampleShape(ds, g); err != nil {
+	if err := explore.FitData(g, ds); err != nil {
 		return nil, err
 	}
 	res := &evalResult{Model: modelPath, Data: f.data, Format: spec.Format, Samples: ds.Len(), ds: ds}
@@ -169,7 +175,13 @@ func runEval(modelPath string, f *evalFlags) (*evalResult, error) {
 	}
 	res.Metric = name
 	start := time.Now()
-	res.out, err = explore.Predict(g, ds, f.batch)
+	var progress func(done, total int)
+	if ds.Len() >= evalProgressSamples {
+		bar := newProgressBar(os.Stderr)
+		defer bar.finish()
+		progress = func(done, total int) { bar.show(workflows.Progress{Phase: "eval", Done: done, Total: total}) }
+	}
+	res.out, err = explore.PredictProgress(g, ds, f.batch, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +235,9 @@ func scoreAnomaly(res *evalResult, maxFPR float64) error {
 	return nil
 }
 
+// evalProgressSamples is the data size from which eval shows its progress (on stderr).
+const evalProgressSamples = 4096
+
 // defaultMetric picks anomaly for windowed data, top1 for labels and mse for targets.
 func defaultMetric(ds *dataset.Dataset, spec dataset.Spec) string {
 	switch {
@@ -269,34 +284,6 @@ func parseShape(s string) ([]int, error) {
 		shape = append(shape, d)
 	}
 	return shape, nil
-}
-
-// fitSampleShape reshapes the data's samples to the model's input shape when the two differ
-// only by dimensions of size 1 ([49,10,1] and [1,49,10] hold the same values in the same order);
-// any other difference is an error naming both shapes.
-func fitSampleShape(ds *dataset.Dataset, g *model.Graph) error {
-	if len(g.Inputs) != 1 {
-		return fmt.Errorf("model %q has %d inputs; eval feeds exactly one", g.Name, len(g.Inputs))
-	}
-	want, got := g.Inputs[0].Shape, ds.SampleShape()
-	if slices.Equal(want, got) {
-		return nil
-	}
-	if !slices.Equal(dropOnes(want), dropOnes(got)) {
-		return fmt.Errorf("data %q samples have shape %v, but model input %q wants %v", ds.Name, got, g.Inputs[0].Name, want)
-	}
-	ds.X.Shape = append([]int{ds.Len()}, want...)
-	return nil
-}
-
-func dropOnes(s []int) []int {
-	var out []int
-	for _, d := range s {
-		if d != 1 {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 // printEval writes the human-readable result.

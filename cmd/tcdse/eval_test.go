@@ -196,3 +196,46 @@ func TestEvalKWSTop1(t *testing.T) {
 		t.Errorf("kws01 result %+v (value %v); want top1 0.901 on 1000", r, r.Value)
 	}
 }
+
+// Full-integer models score on real data: ad01 int8 quantizes the float windows with its input
+// parameters and dequantizes its output before the MSE (the reference int8 TFLite Micro score
+// 10.2603); kws01 int8 takes its int8 inputs as they are or dequantized (same answer, the shape
+// inferred from the model), and raw int8 codes into the float model are refused.
+func TestEvalFullIntegerModels(t *testing.T) {
+	shared := filepath.Join("..", "..", "..", "shared", "datasets")
+	ad := filepath.Join(shared, "mlperf_tiny_ad01")
+	if _, err := os.Stat(filepath.Join(ad, "ad01_int8.tflite")); err != nil {
+		t.Skip("ad01 not available")
+	}
+	out, err := runEvalCmd(t, filepath.Join(ad, "ad01_int8.tflite"), "--data", filepath.Join(ad, "inputs", "normal_id_01_00000000_hist_librosa.bin"),
+		"--window", "640", "--stride", "128", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decodeEval(t, out); len(r.Items) != 1 || math.Abs(r.Items[0].Score-10.260287884484411) > 1e-3*10.26 {
+		t.Errorf("ad01 int8 anomaly score %+v; want 10.26", r.Items)
+	}
+	kws := filepath.Join(shared, "mlperf_tiny_kws01")
+	if _, err := os.Stat(filepath.Join(kws, "inputs", "y_labels.csv")); err != nil {
+		t.Skip("kws01 inputs not available")
+	}
+	args := []string{"--data", filepath.Join(kws, "inputs"), "--dtype", "int8", "--labels", filepath.Join(kws, "inputs", "y_labels.csv"), "--limit", "100", "--json"}
+	var tops []float64
+	for _, extra := range [][]string{nil, {"--scale", "0.584703", "--zero-point", "83"}} {
+		out, err := runEvalCmd(t, append(append([]string{filepath.Join(kws, "kws_ref_model.tflite")}, args...), extra...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := decodeEval(t, out)
+		if r.Value == nil || r.Samples != 100 {
+			t.Fatalf("kws01 int8 %v: %+v", extra, r)
+		}
+		tops = append(tops, *r.Value)
+	}
+	if tops[0] != tops[1] || tops[0] < 0.85 {
+		t.Errorf("kws01 int8 top1 %v from codes and from dequantized data; want equal and about 0.9", tops)
+	}
+	if _, err := runEvalCmd(t, append([]string{filepath.Join(kws, "kws_ref_model_float32.tflite")}, args...)...); err == nil || !strings.Contains(err.Error(), "raw int8 codes") {
+		t.Errorf("int8 codes into a float input: %v", err)
+	}
+}

@@ -11,18 +11,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tcdse/tcdse/activities"
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/model"
-	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // generateFlags are the options of `tcdse generate`.
 type generateFlags struct {
 	point, front, label string
 	target, out, format string
-	prefix              string
+	prefix, costModel   string
 	vectors             int
 	seed                int64
 	force               bool
@@ -54,6 +54,7 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.StringVar(&f.front, "front", "", "front.json of a sweep (with --label)")
 	fl.StringVar(&f.label, "label", "", "the label of the design point in --front")
 	fl.StringVar(&f.target, "target", "tc387:cpu2", "target DERIVATIVE:CORE, for the memory placement")
+	fl.StringVar(&f.costModel, "cost-model", "", "calibrated cost model file (the sweep's cost_model), for the memory placement")
 	fl.StringVar(&f.out, "out", "", "output directory (required)")
 	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format: auto (bytes and speed), smallest (fewest bytes), dense, csr, rcsr8, rcsr4 or sparse8 (int8 layers; float layers take rcsr4)")
 	fl.StringVar(&f.prefix, "prefix", codegen.DefaultPrefix, "C symbol and file name prefix")
@@ -189,23 +190,18 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	t, err := tc3xx.Lookup(f.target)
+	c, err := candidate.ResolveCosting(f.target, "", f.costModel)
 	if err != nil {
 		return fmt.Errorf("generate: --target: %w", err)
 	}
 	opts := codegen.Options{Prefix: f.prefix, Format: f.format}
-	plan, err := codegen.PlanGraph(g, opts)
+	priced, err := candidate.Price(g, opts, c)
 	if err != nil {
-		return fmt.Errorf("generate: %w", err)
+		return fmt.Errorf("generate: placing on %s: %w", c.Target, err)
 	}
-	placed, err := tc3xx.Place(g, plan, t)
-	if err != nil {
-		return fmt.Errorf("generate: placing on %s: %w", t, err)
-	}
-	if best := placed.Best; best != nil {
-		opts.WeightsMemory, opts.ArenaMemory = best.CodegenMemories()
-	} else {
-		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s; using the default PFlash weights and DSPR arena\n", t)
+	opts.WeightsMemory, opts.ArenaMemory = priced.Cost.CodegenMemories()
+	if !priced.Cost.Fits {
+		fmt.Fprintf(cmd.ErrOrStderr(), "generate: warning: the model fits no placement on %s (%s); using the default PFlash weights and DSPR arena\n", c.Target, priced.Cost.Reason)
 	}
 	tv, err := codegen.RandomVectors(g, f.vectors, f.seed)
 	if err != nil {
@@ -274,10 +270,15 @@ func checkPointManifest(dir string, g *model.Graph) error {
 
 // validateFlags are the options of `tcdse validate`.
 type validateFlags struct {
-	board   string
-	cc      string
-	timeout time.Duration
+	board    string
+	cc       string
+	timeout  time.Duration
+	sanitize bool
 }
+
+// sanitizeCFLAGS build the harness with AddressSanitizer and UndefinedBehaviorSanitizer, any
+// finding fatal, and one timing iteration (times under sanitizers mean nothing) (validate --sanitize).
+const sanitizeCFLAGS = "-std=c99 -O1 -g -Wall -Wextra -Wshadow -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DTCDSE_BENCH_ITERATIONS=1"
 
 func newValidateCmd(g *globalFlags) *cobra.Command {
 	f := &validateFlags{}
@@ -299,6 +300,7 @@ non-zero when the tree does not build or the check fails.`,
 	fl.StringVar(&f.board, "board", "host", "board to run on: host runs locally, any other name is a farm board class")
 	fl.StringVar(&f.cc, "cc", "", "C compiler for the host board (default gcc)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on build and run")
+	fl.BoolVar(&f.sanitize, "sanitize", false, "host: build with AddressSanitizer and UndefinedBehaviorSanitizer (any finding fails)")
 	return cmd
 }
 
@@ -318,12 +320,25 @@ func runValidate(cmd *cobra.Command, g *globalFlags, dir string, f *validateFlag
 	var res *hilbench.RunResult
 	var err error
 	if f.board == "host" {
-		res, err = hilbench.HostDriver{CC: f.cc}.Run(ctx, dir)
+		d := hilbench.HostDriver{CC: f.cc}
+		if f.sanitize {
+			d.MakeArgs = []string{"CFLAGS=" + sanitizeCFLAGS, "LDFLAGS=-fsanitize=address,undefined"}
+		}
+		res, err = d.Run(ctx, dir)
 	} else {
 		res, err = runOnFarm(ctx, g, dir, f.board, max(f.timeout, time.Second))
 	}
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
+	}
+	if res.Board == "" {
+		res.Board = f.board
+	}
+	if res.Agent == "" {
+		res.Agent = "validate (in-process)"
+	}
+	if res.JobID == "" {
+		res.JobID = "validate-" + filepath.Base(filepath.Clean(dir))
 	}
 	js, err := json.Marshal(res)
 	if err != nil {

@@ -30,7 +30,7 @@ func newProgressBar(w io.Writer) *progressBar {
 			tty = true
 		}
 	}
-	return &progressBar{w: w, tty: tty, now: time.Now}
+	return &progressBar{w: w, tty: tty, now: time.Now, start: time.Now()}
 }
 
 // rateETA describes the pace so far: tasks per second and the time left at that pace.

@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tcdse/tcdse/explore"
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -19,7 +17,7 @@ where the outputs are, and stops.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			spec, err := explore.LoadSweepSpec(args[0])
+			spec, err := loadSpecForSubmit(args[0])
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ queue, shows its progress, and prints the Pareto front and where the outputs are
 names in the spec are taken relative to the spec file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := explore.LoadSweepSpec(args[0])
+			spec, err := loadSpecForSubmit(args[0])
 			if err != nil {
 				return err
 			}
@@ -181,4 +181,14 @@ func printReportLinks(res *workflows.SweepResult, ui string) {
 	if ui != "" {
 		fmt.Printf("Workflow: %s\n", ui)
 	}
+}
+
+// loadSpecForSubmit reads and validates a spec and checks its files on this machine (missing
+// inputs, an unwritable output), so every problem is reported before any work starts.
+func loadSpecForSubmit(path string) (explore.SweepSpec, error) {
+	spec, err := explore.LoadSweepSpec(path)
+	if err != nil {
+		return spec, err
+	}
+	return spec, spec.CheckFiles()
 }

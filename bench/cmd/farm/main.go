@@ -12,18 +12,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"sort"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/tcdse/tcdse/bench/internal/farmstack"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/model"
 	"github.com/tcdse/tcdse/tc3xx"
@@ -43,22 +38,12 @@ func main() {
 }
 
 func run(nAgents, nJobs, nSubmitters, slots int, fixture string) error {
-	dir, err := os.MkdirTemp("", "tcdse-farm-bench-")
+	st, err := farmstack.Start()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
-	if err != nil {
-		return err
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		return fmt.Errorf("nats server did not start")
-	}
-	defer s.Shutdown()
+	defer st.Close()
 	ctx := context.Background()
-
 	g, err := model.LoadFile(fixture)
 	if err != nil {
 		return err
@@ -68,46 +53,23 @@ func run(nAgents, nJobs, nSubmitters, slots int, fixture string) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(s.ClientURL())
+	req, err := st.Put(tree, "sim")
 	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "tcdse-artifacts"})
-	if err != nil {
-		return err
-	}
-	sum := hilbench.SHA256Hex(tree)
-	if _, err := obs.PutBytes(ctx, sum, tree); err != nil {
 		return err
 	}
 	target, err := tc3xx.Lookup("tc387:cpu2")
 	if err != nil {
 		return err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var served sync.WaitGroup
 	var drivers []*hilbench.SimDriver
 	for i := range nAgents {
-		anc, err := nats.Connect(s.ClientURL())
-		if err != nil {
-			return err
-		}
-		defer anc.Close()
 		d := &hilbench.SimDriver{Target: target, True: tc3xx.TC162P, Seed: uint64(i)}
 		drivers = append(drivers, d)
-		a, err := hilbench.NewFarmAgent(anc, hilbench.FarmAgentConfig{Name: fmt.Sprintf("sim-%d", i), Class: "sim", Driver: d,
-			Concurrency: slots, WorkDir: fmt.Sprintf("%s/agent-%d", dir, i), Logger: quiet})
-		if err != nil {
+		if err := st.StartAgent(hilbench.FarmAgentConfig{Name: fmt.Sprintf("sim-%d", i), Class: "sim", Driver: d, Concurrency: slots}); err != nil {
 			return err
 		}
-		served.Add(1)
-		go func() { defer served.Done(); _ = a.Serve(actx) }()
-		<-a.Ready()
 	}
+	nc := st.NC
 	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
 	if err != nil {
 		return err
@@ -123,10 +85,7 @@ func run(nAgents, nJobs, nSubmitters, slots int, fixture string) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			snc, err := nats.Connect(s.ClientURL())
-			if err == nil {
-				defer snc.Close()
-			}
+			snc, err := st.Connect()
 			f := farm
 			if err == nil {
 				if f2, err2 := hilbench.OpenFarm(ctx, snc, hilbench.FarmConfig{}); err2 == nil {
@@ -134,7 +93,9 @@ func run(nAgents, nJobs, nSubmitters, slots int, fixture string) error {
 				}
 			}
 			for i := range next {
-				res, err := f.Run(ctx, hilbench.RunRequest{JobID: fmt.Sprintf("bench-%05d", i), Board: "sim", Bucket: "tcdse-artifacts", Object: sum, SHA256: sum, TimeoutSeconds: 60})
+				r := req
+				r.JobID, r.TimeoutSeconds = fmt.Sprintf("bench-%05d", i), 60
+				res, err := f.Run(ctx, r)
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -151,8 +112,7 @@ func run(nAgents, nJobs, nSubmitters, slots int, fixture string) error {
 	wg.Wait()
 	wall := time.Since(start)
 	boards, _ := farm.Boards(ctx)
-	cancel()
-	served.Wait()
+	st.StopAgents()
 	if firstErr != nil {
 		return firstErr
 	}

@@ -14,19 +14,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"sort"
 	"sync"
 	"text/tabwriter"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/tcdse/tcdse/bench/internal/farmstack"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/model"
@@ -81,60 +75,33 @@ func run(board string, scale float64, seed uint64, noise float64) error {
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "tcdse-farmcalib-")
+	st, err := farmstack.Start()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
-	if err != nil {
-		return err
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		return fmt.Errorf("nats server did not start")
-	}
-	defer s.Shutdown()
+	defer st.Close()
 	ctx := context.Background()
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "tcdse-artifacts"})
-	if err != nil {
-		return err
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var served sync.WaitGroup
 	for i := range 2 {
-		a, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: fmt.Sprintf("%s-%d", board, i), Class: board,
-			Driver: newDriver(i), WorkDir: fmt.Sprintf("%s/agent-%d", dir, i), Logger: quiet})
-		if err != nil {
+		if err := st.StartAgent(hilbench.FarmAgentConfig{Name: fmt.Sprintf("%s-%d", board, i), Class: board, Driver: newDriver(i)}); err != nil {
 			return err
 		}
-		served.Add(1)
-		go func() { defer served.Done(); _ = a.Serve(actx) }()
-		<-a.Ready()
 	}
-	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
+	farm, err := hilbench.OpenFarm(ctx, st.NC, hilbench.FarmConfig{})
 	if err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
 	for i := range points {
 		p := &points[i]
-		sum := hilbench.SHA256Hex(p.tree)
-		if _, err := obs.PutBytes(ctx, sum, p.tree); err != nil {
+		req, err := st.Put(p.tree, board)
+		if err != nil {
 			return err
 		}
+		req.Label, req.TimeoutSeconds = p.label, 600
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := farm.Run(ctx, hilbench.RunRequest{Board: board, Label: p.label, Bucket: "tcdse-artifacts", Object: sum, SHA256: sum, TimeoutSeconds: 600})
+			res, err := farm.Run(ctx, req)
 			switch {
 			case err != nil:
 				p.err = err
@@ -146,8 +113,7 @@ func run(board string, scale float64, seed uint64, noise float64) error {
 		}()
 	}
 	wg.Wait()
-	cancel()
-	served.Wait()
+	st.StopAgents()
 
 	var train, test []tc3xx.Measurement
 	for _, p := range points {
