@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/model"
 	"github.com/tcdse/tcdse/tc3xx"
@@ -26,8 +27,10 @@ type Request struct {
 	// outputs), which the example and the harness check.
 	Graph   *model.Graph
 	Vectors *codegen.TestVectors
-	// Target is the core; Toolchain the compiler.
+	// Target is the core; Toolchain the compiler. CostModel, when set, replaces the core's
+	// built-in cost model (a calibrated one, as the sweep's cost_model).
 	Target    tc3xx.Target
+	CostModel *tc3xx.CostModel
 	Toolchain Toolchain
 	// Weights and Activations force a placement; empty takes the cheapest that fits.
 	Weights     tc3xx.Placement
@@ -76,12 +79,16 @@ func Build(req Request) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
+	costing, err := candidate.CostingFor(req.Target, req.CostModel)
+	if err != nil {
+		return nil, newError(KindBadRequest, "%v", err)
+	}
 	opts := codegen.Options{Prefix: req.Prefix, Format: req.Format, Vectors: req.Vectors}
-	placed, err := placedCode(req.Graph, opts, req.Target)
+	priced, err := placedCode(req.Graph, opts, costing)
 	if err != nil {
 		return nil, newError(KindBadRequest, "%s on %s: %v", req.Graph.Name, req.Target, err)
 	}
-	cost, fits := choose(placed, req.Weights, req.Activations)
+	cost, fits := choose(priced, req.Weights, req.Activations)
 	if cost.Target == "" {
 		return nil, newError(KindBadRequest, "placement weights=%q activations=%q: want weights one of %v, activations one of %v", req.Weights, req.Activations, tc3xx.WeightPlacements, tc3xx.ActivationPlacements)
 	}
@@ -104,7 +111,7 @@ func Build(req Request) (*Bundle, error) {
 		Graph: req.Graph.Name, ModelSHA256: modelHash, Point: req.Point, SpecSHA256: req.SpecSHA256,
 		Target: req.Target.String(), Toolchain: req.Toolchain, Prefix: prefix, WeightFormat: out.Manifest.Format,
 		Signature: opts.Signature, Placement: place, Regions: regions,
-		Estimated: estimateOf(cost), Forced: !fits, Measured: req.Measured,
+		Estimated: estimateOf(cost, costing.Name), Forced: !fits, Measured: req.Measured,
 		Vectors: out.Manifest.Vectors, ReferenceCRC32: referenceCRC(req.Vectors),
 		Files: map[string]string{},
 	}

@@ -1,47 +1,34 @@
 package deploy
 
 import (
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/model"
 	"github.com/tcdse/tcdse/tc3xx"
 )
 
-// placedCode is the one place a bundle calls the generate path: it plans g with opts, prices
-// every placement on t with the cost model (tc3xx.Place, as `tcdse generate` does) and
-// returns the plan's estimates. Issue 10 makes generate use the placement the sweep priced;
-// when it lands, this is the function to switch.
-func placedCode(g *model.Graph, opts codegen.Options, t tc3xx.Target) (tc3xx.Placed, error) {
-	plan, err := codegen.PlanGraph(g, opts)
-	if err != nil {
-		return tc3xx.Placed{}, err
-	}
-	return tc3xx.Place(g, plan, t)
+// placedCode is the one place a bundle prices its code: candidate.Price, the pricing half
+// of the candidate pipeline that `tcdse generate` and the sweep use, so the bundle's
+// placement is the one the sweep priced (with the same cost model).
+func placedCode(g *model.Graph, opts codegen.Options, c candidate.Costing) (candidate.Priced, error) {
+	return candidate.Price(g, opts, c)
 }
 
 // choose picks the placement: the requested one when w or a is set (the other keeps the
-// cheapest fitting choice's, or the default), else the cheapest that fits. It reports
-// whether the choice fits; without any fitting option it returns the default PFlash/DSPR
-// estimate so that the caller can report its numbers.
-func choose(placed tc3xx.Placed, w tc3xx.Placement, a tc3xx.ActivationPlacement) (tc3xx.Cost, bool) {
+// priced choice's), else the priced choice (the cheapest that fits, or the default PFlash
+// and DSPR when none fits). It reports whether the choice fits; an unknown placement gives
+// a zero Cost.
+func choose(p candidate.Priced, w tc3xx.Placement, a tc3xx.ActivationPlacement) (tc3xx.Cost, bool) {
 	if w == "" && a == "" {
-		if placed.Best != nil {
-			return *placed.Best, true
-		}
-		w, a = tc3xx.WeightsInPFlash, tc3xx.ActivationsInDSPR
+		return p.Cost, p.Cost.Fits
 	}
 	if w == "" {
-		w = tc3xx.WeightsInPFlash
-		if placed.Best != nil {
-			w = placed.Best.Weights
-		}
+		w = p.Cost.Weights
 	}
 	if a == "" {
-		a = tc3xx.ActivationsInDSPR
-		if placed.Best != nil {
-			a = placed.Best.Activations
-		}
+		a = p.Cost.Activations
 	}
-	for _, c := range placed.Options {
+	for _, c := range p.Placements {
 		if c.Weights == w && c.Activations == a {
 			return c, c.Fits
 		}

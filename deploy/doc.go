@@ -32,8 +32,9 @@
 //
 // # Placement
 //
-// The placement is the cost model's (tc3xx.Place over the plan codegen makes), the cheapest
-// that fits, unless the request names one. Names follow Infineon's linker files: for core
+// The placement is the one the candidate pipeline prices (candidate.Price, as `tcdse
+// generate` and the sweep do, with the same cost model): the cheapest that fits, unless the
+// request names one. Names follow Infineon's linker files: for core
 // N the DSPR is dsramN, its DLMU cpuN_dlmu, the shared LMU lmuram, its PFlash bank pflsN
 // (pfls0 on parts with fewer banks). GNU section names are .rodata_cpuN.tcdse_weights,
 // .data_cpuN.tcdse_weights, .lmudata.tcdse_weights, .bss_cpuN.tcdse_arena and

@@ -50,6 +50,8 @@ type Manifest struct {
 
 // Estimate is the cost model's estimate for the chosen placement.
 type Estimate struct {
+	// CostModel names the cost model ("built-in TC1.6.2P", or a calibrated one and its hash).
+	CostModel   string            `json:"cost_model"`
 	Cycles      int64             `json:"cycles"`
 	TimeUS      float64           `json:"time_us"`
 	ROMBytes    int64             `json:"rom_bytes"`
@@ -63,9 +65,10 @@ type Estimate struct {
 	Reason      string            `json:"reason,omitempty"`
 }
 
-func estimateOf(c tc3xx.Cost) Estimate {
+func estimateOf(c tc3xx.Cost, costModel string) Estimate {
 	return Estimate{
-		Cycles: c.Cycles, TimeUS: c.TimeUS, ROMBytes: c.ROMBytes, RAMBytes: c.RAMBytes,
+		CostModel: costModel,
+		Cycles:    c.Cycles, TimeUS: c.TimeUS, ROMBytes: c.ROMBytes, RAMBytes: c.RAMBytes,
 		WeightBytes: c.WeightBytes, ArenaBytes: c.ArenaBytes, CodeBytes: c.CodeBytes, IOBytes: c.IOBytes,
 		Memories: c.Memories, Fits: c.Fits, Reason: c.Reason,
 	}
@@ -78,12 +81,15 @@ type Measured struct {
 	Board  string `json:"board"`
 	Agent  string `json:"agent,omitempty"`
 	Pass   bool   `json:"pass"`
-	// NsPerInference is the board's timing; Cycles is set only when the board counts core
-	// cycles (not for the host board, whose nanoseconds say nothing about a TC3xx).
+	// NsPerInference is the board's timing; Cycles its count per inference, set when the board
+	// reports one or for TC3xx boards (not for the host board, whose nanoseconds say nothing
+	// about a TC3xx).
 	NsPerInference float64 `json:"ns_per_inference"`
 	Cycles         int64   `json:"cycles,omitempty"`
-	Iterations     int     `json:"iterations"`
-	MaxRelErr      float64 `json:"max_rel_err"`
+	// CycleUnit says what Cycles counts (the board's unit, e.g. "cycles", or how it was derived).
+	CycleUnit  string  `json:"cycle_unit,omitempty"`
+	Iterations int     `json:"iterations"`
+	MaxRelErr  float64 `json:"max_rel_err"`
 }
 
 // ReadManifest reads dir's manifest.json.

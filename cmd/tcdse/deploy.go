@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/tcdse/tcdse/candidate"
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/deploy"
 	"github.com/tcdse/tcdse/explore"
@@ -56,6 +57,7 @@ type deployFlags struct {
 	target, toolchain, out string
 	weights, arena         string
 	format, prefix, spec   string
+	costModel              string
 	vectors                int
 	seed                   int64
 	force                  bool
@@ -95,6 +97,7 @@ A workflow id and label as POINT are not supported yet: download the result firs
 	fl.StringVar(&f.arena, "arena", "", "force the arena's memory: dspr or dlmu (default: the cost model's choice)")
 	fl.StringVar(&f.format, "format", codegen.FormatAuto, "weight format, as for generate")
 	fl.StringVar(&f.prefix, "prefix", codegen.DefaultPrefix, "C symbol and file name prefix")
+	fl.StringVar(&f.costModel, "cost-model", "", "calibrated cost model file (the sweep's cost_model), for the placement and the estimate")
 	fl.StringVar(&f.spec, "spec", "", "the sweep spec the point came from, whose hash the manifest records")
 	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the example checks")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
@@ -138,10 +141,11 @@ func runDeploy(cmd *cobra.Command, g *globalFlags, point string, f *deployFlags)
 	if err != nil {
 		return err
 	}
-	t, err := tc3xx.Lookup(f.target)
+	c, err := candidate.ResolveCosting(f.target, "", f.costModel)
 	if err != nil {
-		return fmt.Errorf("deploy: --target: %w", err)
+		return fmt.Errorf("deploy: --target, --cost-model: %w", err)
 	}
+	t := c.Target
 	req := deploy.Request{
 		Target: t, Toolchain: tc, Weights: tc3xx.Placement(f.weights), Activations: tc3xx.ActivationPlacement(f.arena),
 		Format: f.format, Prefix: f.prefix, Force: f.force, Version: tcdseVersion(),
@@ -160,6 +164,9 @@ func runDeploy(cmd *cobra.Command, g *globalFlags, point string, f *deployFlags)
 	}
 	if req.Graph, err = src.load(cmd, "deploy"); err != nil {
 		return fmt.Errorf("deploy: %w", err)
+	}
+	if f.costModel != "" {
+		req.CostModel = &c.Model
 	}
 	if f.spec != "" {
 		if req.SpecSHA256, err = specHash(f.spec); err != nil {
@@ -242,14 +249,18 @@ func sweepMeasurement(dir string, clockHz int64) *deploy.Measured {
 	return nil
 }
 
-// measurement turns a board's result into the manifest's record. Core cycles are derived
-// from the nanoseconds only for boards other than the host (whose timing says nothing about
-// a TC3xx), at the core clock clockHz (0: not derived).
+// measurement turns a board's result into the manifest's record. Cycles are the board's own
+// count when it reports one (a farm board's result line); otherwise they are derived from
+// the nanoseconds at the core clock clockHz, for boards other than the host (whose timing
+// says nothing about a TC3xx; 0: not derived).
 func measurement(source string, r hilbench.RunResult, clockHz int64) *deploy.Measured {
 	m := &deploy.Measured{Source: source, Board: r.Board, Agent: r.Agent, Pass: r.Pass, NsPerInference: r.NsPerInference,
 		Iterations: r.Iterations, MaxRelErr: r.MaxRelErr}
-	if r.Board != "host" && clockHz > 0 {
-		m.Cycles = int64(math.Round(r.NsPerInference * float64(clockHz) / 1e9))
+	switch {
+	case r.CyclesPerInference > 0:
+		m.Cycles, m.CycleUnit = int64(math.Round(r.CyclesPerInference)), r.CycleUnit
+	case r.Board != "host" && clockHz > 0 && r.NsPerInference > 0:
+		m.Cycles, m.CycleUnit = int64(math.Round(r.NsPerInference*float64(clockHz)/1e9)), "cycles from ns at the core clock"
 	}
 	return m
 }

@@ -105,6 +105,46 @@ func TestDeployCLI(t *testing.T) {
 	}
 }
 
+// serveBoard starts a real NATS server and a board agent of class board with driver d for the
+// test, and returns the server's URL.
+func serveBoard(t *testing.T, board string, d hilbench.Driver) string {
+	t.Helper()
+	srv, nc := natstest.Start(t)
+	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: board + "-1", Board: board, Driver: d, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agent.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-agent.Ready()
+	return srv.ClientURL()
+}
+
+// TestDeployValidateCommandBoard validates on a farm "command" board whose build is the
+// bundle's `make host` and whose console is the example: the farm parses the example's
+// result line, and its cycles land in the manifest.
+func TestDeployValidateCommandBoard(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	point, _ := fakePoint(t)
+	drv := &hilbench.CommandDriver{Build: []string{"make", "-C", "{dir}", "host", "CC=gcc"}, Console: []string{"{dir}/tcdse_example"}}
+	natsURL := serveBoard(t, "cmd-host", drv)
+	dir := filepath.Join(t.TempDir(), "bundle")
+	if out, _, err := runCLI(t, "--nats", natsURL, "deploy", point, "--toolchain", "gcc", "--out", dir, "--vectors", "2", "--validate", "cmd-host"); err != nil {
+		t.Fatalf("deploy --validate cmd-host: %v\n%s", err, out)
+	}
+	m, err := deploy.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms := m.Measured; ms == nil || !ms.Pass || ms.Board != "cmd-host" || ms.Cycles <= 0 || ms.CycleUnit != "cycles" {
+		t.Errorf("measured: %+v", ms)
+	}
+}
+
 // TestDeployValidate runs a bundle on a host board agent over a real NATS server and checks
 // that the measurement lands in the manifest and verify still passes.
 func TestDeployValidate(t *testing.T) {
@@ -112,18 +152,9 @@ func TestDeployValidate(t *testing.T) {
 		t.Skip("gcc not found")
 	}
 	point, _ := fakePoint(t)
-	srv, nc := natstest.Start(t)
-	agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-t", Class: "host", Driver: &hilbench.HostDriver{CC: "gcc"}, WorkDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- agent.Serve(ctx) }()
-	defer func() { cancel(); <-done }()
-	<-agent.Ready()
+	natsURL := serveBoard(t, "host", &hilbench.HostDriver{CC: "gcc"})
 	dir := filepath.Join(t.TempDir(), "bundle")
-	out, _, err := runCLI(t, "--nats", srv.ClientURL(), "deploy", point, "--toolchain", "gcc", "--out", dir, "--vectors", "2", "--validate", "host")
+	out, _, err := runCLI(t, "--nats", natsURL, "deploy", point, "--toolchain", "gcc", "--out", dir, "--vectors", "2", "--validate", "host")
 	if err != nil || !strings.Contains(out, "validated on host") {
 		t.Fatalf("deploy --validate: %v\n%s", err, out)
 	}
