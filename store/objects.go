@@ -102,15 +102,9 @@ func (o *Objects) Get(ctx context.Context, ref Ref) ([]byte, error) {
 	if !validKey(ref.Key) {
 		return nil, fmt.Errorf("get %s: key is not a 64-digit lower-case hex sha256", ref)
 	}
-	data, err := o.os.GetBytes(ctx, ref.Key)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return nil, fmt.Errorf("get %s: object not found in bucket %q: %w", ref, o.bucket, err)
-	}
+	data, err := Fetch(ctx, o.os, ref.Key, ref.Key, 0)
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", ref, err)
-	}
-	if got := Key(data); got != ref.Key {
-		return nil, fmt.Errorf("get %s: content hash mismatch: stored object hashes to %s", ref, got)
 	}
 	if int64(len(data)) != ref.Size {
 		return nil, fmt.Errorf("get %s: size mismatch: ref says %d bytes, stored object has %d", ref, ref.Size, len(data))
