@@ -21,6 +21,9 @@ type Activities struct {
 	Objects *store.Objects
 	Cache   *store.EvalCache
 	HIL     *hilbench.Client
+	// Dir is the worker's own cache directory: the only place activities write files (copies
+	// of stored inputs). Empty means a tcdse directory under the system's temporary directory.
+	Dir string
 
 	mu       sync.Mutex
 	graphs   map[string]*model.Graph // decoded models by object key, read-only once stored

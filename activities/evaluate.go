@@ -20,6 +20,10 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err := spec.Validate(); err != nil {
 		return ImportResult{}, badInput("BadSpec", err)
 	}
+	spec, err := a.fetchInputs(ctx, spec)
+	if err != nil {
+		return ImportResult{}, err
+	}
 	modelPath := spec.Resolve(spec.Model)
 	raw, err := os.ReadFile(modelPath)
 	if err != nil {

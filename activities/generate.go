@@ -3,7 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
-	"path/filepath"
+	"path"
 	"sort"
 
 	"github.com/tcdse/tcdse/codegen"
@@ -11,9 +11,10 @@ import (
 	"github.com/tcdse/tcdse/hilbench"
 )
 
-// Generate writes the C code of one point to OutDir/Label, with test vectors computed by the
-// Go interpreter on the first Vectors samples, and stores the tree as a tar.gz in the object
-// store for the boards. Running it twice writes the same files.
+// Generate makes the C code of one point, with test vectors computed by the Go interpreter on
+// the first Vectors samples, and stores it in the artifact store: the tree as a tar.gz for the
+// boards, and every file of it and of the point's model as outputs under points/LABEL.
+// Running it twice stores nothing new. It writes nothing on the worker's disk.
 func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
 	defer keepAlive(ctx, in.Label)()
 	base, err := a.graph(ctx, in.Model)
@@ -49,13 +50,6 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 	if err != nil {
 		return GenerateResult{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 	}
-	dir := filepath.Join(in.OutDir, "points", in.Label)
-	if err := out.WriteDir(dir, true); err != nil {
-		return GenerateResult{}, err
-	}
-	if err := writePointModel(dir, g); err != nil {
-		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
-	}
 	files := make(map[string][]byte, len(out.Files))
 	for _, f := range out.Files {
 		files[f.Name] = f.Data
@@ -68,10 +62,25 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 	if err != nil {
 		return GenerateResult{}, err
 	}
+	models, err := pointModelFiles(g)
+	if err != nil {
+		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
+	}
+	dir := PointDir(in.Label)
 	res := GenerateResult{Label: in.Label, Dir: dir, Code: ref, ArenaBytes: out.Plan.ArenaBytes, WeightBytes: out.Plan.WeightBytes}
 	for name := range files {
 		res.Files = append(res.Files, name)
 	}
+	for _, set := range []map[string][]byte{files, models} {
+		for name, data := range set {
+			o, err := a.storeOutput(ctx, path.Join(dir, name), data)
+			if err != nil {
+				return GenerateResult{}, err
+			}
+			res.Outputs = append(res.Outputs, o)
+		}
+	}
+	SortOutputs(res.Outputs)
 	sort.Strings(res.Files)
 	return res, nil
 }

@@ -111,19 +111,24 @@ func (e Evaluation) Point() pareto.Point {
 
 // GenerateInput asks for C code for one point.
 type GenerateInput struct {
-	Model   store.Ref     `json:"model"`
-	Format  string        `json:"format,omitempty"`
-	Rates   explore.Rates `json:"rates,omitempty"`
-	Data    store.Ref     `json:"data"`
-	Label   string        `json:"label"`
-	OutDir  string        `json:"out_dir"`
-	Vectors int           `json:"vectors"`
+	Model  store.Ref     `json:"model"`
+	Format string        `json:"format,omitempty"`
+	Rates  explore.Rates `json:"rates,omitempty"`
+	Data   store.Ref     `json:"data"`
+	Label  string        `json:"label"`
+	// OutDir is not used: outputs go to the artifact store. It is kept so that histories of
+	// sweeps from before that decode unchanged.
+	OutDir  string `json:"out_dir,omitempty"`
+	Vectors int    `json:"vectors"`
 }
 
-// GenerateResult tells where the generated tree is.
+// GenerateResult tells where the generated tree is: Dir is its path under the sweep's output
+// directory, Outputs its files (and the point's model) in the artifact store, Code the packed
+// tree the boards build.
 type GenerateResult struct {
 	Label       string    `json:"label"`
 	Dir         string    `json:"dir"`
+	Outputs     []Output  `json:"outputs,omitempty"`
 	Code        store.Ref `json:"code"`
 	ArenaBytes  int       `json:"arena_bytes"`
 	WeightBytes int       `json:"weight_bytes"`

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -124,4 +125,55 @@ func validKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// Check reports whether the store holds an object for ref with ref's size, without
+// downloading it (Get checks the content itself).
+func (o *Objects) Check(ctx context.Context, ref Ref) error {
+	if ref.Bucket != o.bucket {
+		return fmt.Errorf("check %s: ref is for bucket %q, this store is bucket %q", ref, ref.Bucket, o.bucket)
+	}
+	info, err := o.os.GetInfo(ctx, ref.Key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("check %s: %w in bucket %q", ref, ErrNotFound, o.bucket)
+	}
+	if err != nil {
+		return fmt.Errorf("check %s: %w", ref, err)
+	}
+	if int64(info.Size) != ref.Size {
+		return fmt.Errorf("check %s: size mismatch: ref says %d bytes, stored object has %d", ref, ref.Size, info.Size)
+	}
+	return nil
+}
+
+// GetFile writes the content named by ref (checked as Get checks it) to path, creating its
+// directory; the file appears whole or not at all (written beside it, then renamed).
+func (o *Objects) GetFile(ctx context.Context, ref Ref, path string) error {
+	data, err := o.Get(ctx, ref)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("get %s into %s: %w", ref, path, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".get-*")
+	if err != nil {
+		return fmt.Errorf("get %s into %s: %w", ref, path, err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("get %s into %s: %w", ref, path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("get %s into %s: %w", ref, path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("get %s into %s: %w", ref, path, err)
+	}
+	return nil
 }

@@ -34,7 +34,11 @@ type SweepResult struct {
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
-	Files  []string                    `json:"files"`
+	// Outputs are every file the sweep produced, in the artifact store: the reports and each
+	// generated point's C tree and model (see activities.Output). `tcdse results` downloads them.
+	Outputs []activities.Output `json:"outputs,omitempty"`
+	// Files are the paths a sweep from before the artifact store held outputs wrote.
+	Files []string `json:"files,omitempty"`
 }
 
 // a is a nil receiver used only to name activity methods; the worker registers a real one.
@@ -260,7 +264,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	prog.Total += len(chosen) * 2
 	for _, p := range chosen {
 		ev := byID[p.ID]
-		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors, Format: spec.Generate.Format}
+		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, Vectors: spec.Vectors, Format: spec.Generate.Format}
 		if ev.Model != nil {
 			in.Model, in.Rates = *ev.Model, nil
 		}
@@ -286,11 +290,21 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 		prog.Done += len(res.Code)
 	}
 
-	// 6. Reports.
+	// 6. Reports, stored with the code as the sweep's outputs (histories from before the
+	// artifact store held outputs replay with the report written on the worker's disk).
 	prog.Phase = "report"
-	rin := activities.ReportInput{OutDir: spec.Resolve(spec.Out), Report: report, Code: res.Code, Boards: res.Boards}
-	if err := workflow.ExecuteActivity(ctx, a.WriteReport, rin).Get(ctx, &res.Files); err != nil {
-		return nil, err
+	rin := activities.ReportInput{Report: report, Code: res.Code, Boards: res.Boards}
+	if workflow.GetVersion(ctx, "outputs-in-store", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		rin.OutDir = spec.Resolve(spec.Out)
+		if err := workflow.ExecuteActivity(ctx, "WriteReport", rin).Get(ctx, &res.Files); err != nil {
+			return nil, err
+		}
+	} else {
+		var rep activities.StoreReportResult
+		if err := workflow.ExecuteActivity(ctx, a.StoreReport, rin).Get(ctx, &rep); err != nil {
+			return nil, err
+		}
+		res.Outputs = sweepOutputs(res.Code, rep.Outputs)
 	}
 	prog.Phase = "done"
 	return res, nil
@@ -351,4 +365,13 @@ func choosePoints(front []pareto.Point, max int, higherIsBetter bool) []pareto.P
 		out = append(out, pts[k*(len(pts)-1)/(max-1)])
 	}
 	return out
+}
+
+// sweepOutputs lists a sweep's outputs: the report files, then each point's files.
+func sweepOutputs(code []activities.GenerateResult, report []activities.Output) []activities.Output {
+	outs := append([]activities.Output(nil), report...)
+	for _, gen := range code {
+		outs = append(outs, gen.Outputs...)
+	}
+	return outs
 }

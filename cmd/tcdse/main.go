@@ -56,5 +56,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newValidateCmd(g))
 	root.AddCommand(newExportCmd(g))
+	root.AddCommand(newPutCmd(g))
 	return root
 }
