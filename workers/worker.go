@@ -33,9 +33,13 @@ type Config struct {
 
 // Worker is a running tcdse worker.
 type Worker struct {
-	w     worker.Worker
-	cache *store.EvalCache
+	w       worker.Worker
+	cache   *store.EvalCache
+	objects *store.Objects
 }
+
+// Objects is the artifact store the worker reads and writes.
+func (w *Worker) Objects() *store.Objects { return w.objects }
 
 // Start registers the Sweep workflow and the activities and starts polling. Stop it with Stop.
 func Start(ctx context.Context, cfg Config) (*Worker, error) {
@@ -67,12 +71,12 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
 		Identity:                           fmt.Sprintf("%s@%d", cfg.Name, os.Getpid()),
 	})
-	Register(w, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(cfg.NATS)})
+	Register(w, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(cfg.NATS), Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)})
 	if err := w.Start(); err != nil {
 		cache.Close()
 		return nil, fmt.Errorf("workers: starting the Temporal worker: %w", err)
 	}
-	return &Worker{w: w, cache: cache}, nil
+	return &Worker{w: w, cache: cache, objects: objects}, nil
 }
 
 // Register adds tcdse's workflows and the given activities to a worker (or a test

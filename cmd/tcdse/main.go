@@ -57,5 +57,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newValidateCmd(g))
 	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newPutCmd(g))
+	root.AddCommand(newResultsCmd(g))
 	return root
 }

@@ -30,11 +30,16 @@ where the outputs are, and stops.`,
 					return err
 				}
 				defer c.Close()
-				r, err := submit(ctx, c, spec, "")
+				objs, nc, err := g.openObjects(ctx, "tcdse-run")
 				if err != nil {
 					return err
 				}
-				return follow(ctx, c, r)
+				defer nc.Close()
+				r, err := submit(ctx, c, objs, spec, "")
+				if err != nil {
+					return err
+				}
+				return follow(ctx, c, objs, r.GetID(), r.GetRunID(), outDir(spec))
 			}
 			fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
 			l, err := startLocal(ctx, g)
@@ -42,11 +47,11 @@ where the outputs are, and stops.`,
 				return err
 			}
 			defer l.stop()
-			r, err := submit(ctx, l.client, spec, "")
+			r, err := submit(ctx, l.client, l.worker.Objects(), spec, "")
 			if err != nil {
 				return err
 			}
-			return follow(ctx, l.client, r)
+			return follow(ctx, l.client, l.worker.Objects(), r.GetID(), r.GetRunID(), outDir(spec))
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tcdse/tcdse/devstack"
 	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/store"
 )
 
 // testStack is the embedded Temporal server and NATS on free ports, with clients and a host
@@ -19,6 +20,7 @@ type testStack struct {
 	st     *devstack.Stack
 	client client.Client
 	nc     *nats.Conn
+	objs   *store.Objects
 }
 
 // startTestStack starts everything under dir; it all stops when the test ends. It skips the
@@ -47,6 +49,12 @@ func startTestStack(ctx context.Context, t *testing.T, dir string) *testStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
+	g.nats = st.NATSURL()
+	objs, onc, err := g.openObjects(ctx, "test-objects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(onc.Close)
 	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-test", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: filepath.Join(dir, "boards")})
 	if err != nil {
 		t.Fatal(err)
@@ -56,5 +64,5 @@ func startTestStack(ctx context.Context, t *testing.T, dir string) *testStack {
 	go func() { agent.Serve(actx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	<-agent.Ready()
-	return &testStack{st: st, client: c, nc: nc}
+	return &testStack{st: st, client: c, nc: nc, objs: objs}
 }

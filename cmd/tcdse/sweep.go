@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/workflows"
 )
 
@@ -21,88 +27,107 @@ func newSweepCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sweep SPEC.yaml",
 		Short: "Submit a sweep to a running tcdse (see 'tcdse up') and follow it to its Pareto front",
-		Long: `sweep validates the spec (docs/sweep-spec.md), starts a Sweep workflow on the "tcdse" task
-queue, shows its progress, and prints the Pareto front and where the outputs are. Relative file
-names in the spec are taken relative to the spec file.`,
+		Long: `sweep validates the spec (docs/sweep-spec.md), stores every input file it names in the
+artifact store (NATS JetStream, --nats), starts a Sweep workflow whose spec carries only
+references, shows its progress, prints the Pareto front and downloads the outputs into the
+spec's out directory. Relative file names in the spec are taken relative to the spec file.
+With --detach it returns once the inputs are stored and the sweep has started: the files may
+then be moved or deleted; 'tcdse results ID' fetches the outputs later.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			spec, err := explore.LoadSweepSpec(args[0])
 			if err != nil {
 				return err
 			}
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
+			c, err := g.dialTemporal(ctx, g.temporal)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			run, err := submit(cmd.Context(), c, spec, id)
+			objs, nc, err := g.openObjects(ctx, "tcdse-sweep")
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			run, err := submit(ctx, c, objs, spec, id)
 			if err != nil {
 				return err
 			}
 			if detach {
 				fmt.Printf("started workflow %s (run %s)\n", run.GetID(), run.GetRunID())
+				fmt.Printf("the inputs are in the artifact store; follow it with 'tcdse sweep attach %s', fetch the outputs with 'tcdse results %s --out DIR'\n", run.GetID(), run.GetID())
 				return nil
 			}
-			return follow(cmd.Context(), c, run)
+			return follow(ctx, c, objs, run.GetID(), run.GetRunID(), outDir(spec))
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the sweep and return without following it")
+	cmd.AddCommand(newAttachCmd(g))
 	return cmd
 }
 
-// submit starts the Sweep workflow.
-func submit(ctx context.Context, c client.Client, spec explore.SweepSpec, id string) (client.WorkflowRun, error) {
+// outDir is where a spec's outputs are downloaded: its out, relative to the spec file.
+func outDir(spec explore.SweepSpec) string {
+	if spec.Out == "" {
+		return filepath.Join(spec.BaseDir, "out", spec.WithDefaults().Name)
+	}
+	return spec.Resolve(spec.Out)
+}
+
+// submit stores the spec's inputs in the artifact store and starts the Sweep workflow with a
+// spec that names them by reference. An id that is already taken is not started again.
+func submit(ctx context.Context, c client.Client, objs *store.Objects, spec explore.SweepSpec, id string) (client.WorkflowRun, error) {
 	spec = spec.WithDefaults()
 	if id == "" {
 		id = fmt.Sprintf("sweep-%s-%s", spec.Name, time.Now().UTC().Format("20060102-150405"))
 	}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, "Sweep", spec)
+	ref, err := activities.UploadInputs(ctx, objs, spec)
+	if err != nil {
+		return nil, fmt.Errorf("storing the sweep's inputs: %w", err)
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}, "Sweep", ref)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil, alreadyExists(ctx, c, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("starting the sweep: %w", err)
 	}
 	return run, nil
 }
 
-// follow shows the sweep's progress until it ends, then prints the front.
-func follow(ctx context.Context, c client.Client, run client.WorkflowRun) error {
-	fmt.Fprintf(os.Stderr, "sweep %s started (run %s)\n", run.GetID(), run.GetRunID())
-	bar := newProgressBar(os.Stderr)
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(300 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				v, err := c.QueryWorkflow(qctx, run.GetID(), run.GetRunID(), workflows.ProgressQuery)
-				cancel()
-				if err != nil {
-					continue
-				}
-				var p workflows.Progress
-				if v.Get(&p) == nil {
-					bar.show(p)
-				}
-			}
-		}
-	}()
-	var res workflows.SweepResult
-	err := run.Get(ctx, &res)
-	close(done)
-	bar.finish()
+// alreadyExists explains what to do with a sweep id that is taken.
+func alreadyExists(ctx context.Context, c client.Client, id string) error {
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
-		return fmt.Errorf("sweep %s: %w", run.GetID(), err)
+		return fmt.Errorf("sweep %s already exists; 'tcdse results %s' fetches its result", id, id)
 	}
-	printResult(&res)
-	return nil
+	st := d.GetWorkflowExecutionInfo().GetStatus()
+	if st == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return fmt.Errorf("sweep %s is already running: 'tcdse sweep attach %s' follows it (nothing was started)", id, id)
+	}
+	return fmt.Errorf("sweep %s already finished (%s): 'tcdse results %s --out DIR' fetches its result without running it again; give another --id to run it anew",
+		id, statusName(st), id)
 }
 
-// printResult prints the front table and where the outputs are.
-func printResult(res *workflows.SweepResult) {
+// statusName is a workflow status in lower case ("completed", "failed").
+func statusName(st enumspb.WorkflowExecutionStatus) string {
+	return map[enumspb.WorkflowExecutionStatus]string{
+		enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED: "completed", enumspb.WORKFLOW_EXECUTION_STATUS_FAILED: "failed",
+		enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED: "canceled", enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED: "terminated",
+		enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT: "timed out", enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW: "continued as new",
+		enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING: "running",
+	}[st]
+}
+
+// printResult prints the front table and where the outputs are under dir.
+func printResult(res *workflows.SweepResult, dir string) {
 	fmt.Printf("\nPareto front of %s (%d of %d points; metric %s, target %s)\n",
 		res.Name, len(res.Report.Front), len(res.Report.Points), res.Report.Metric, res.Report.Target)
 	if err := pareto.WriteTable(os.Stdout, res.Report); err != nil {
@@ -123,10 +148,19 @@ func printResult(res *workflows.SweepResult) {
 					status = fmt.Sprintf("FAILED on %s: %s", b.Board, b.Error)
 				}
 			}
-			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(gen.Dir), "", status)
+			where := gen.Dir
+			if len(gen.Outputs) > 0 {
+				where = filepath.Join(dir, filepath.FromSlash(gen.Dir))
+			}
+			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(where), "", status)
 		}
 	}
 	fmt.Println("\nOutputs:")
+	for _, o := range res.Outputs {
+		if filepath.Dir(filepath.FromSlash(o.Path)) == "." {
+			fmt.Printf("  %s\n", relPath(filepath.Join(dir, o.Path)))
+		}
+	}
 	for _, f := range res.Files {
 		fmt.Printf("  %s\n", relPath(f))
 	}
