@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/dataset"
@@ -99,6 +100,11 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 			res.UnstructuredLayers = append(res.UnstructuredLayers, LayerInfo{Name: n.Name, Op: string(n.Op), Params: n.Weight.Len()})
 		}
 	}
+	if spec.Search != nil {
+		if res.SearchLayers, err = searchLayers(g, spec); err != nil {
+			return res, err
+		}
+	}
 	res.Baseline, err = a.Evaluate(ctx, EvalInput{
 		Model: modelRef, ModelHash: modelRef.Key, Data: dataRef, Metric: spec.Metric,
 		Target: spec.Target, Batch: spec.Batch, Label: "dense", CostModel: costModel,
@@ -136,6 +142,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	opts.Pruning = in.Pruning
 	opts.Format = in.Format
 	opts.Quantize = in.Quantize
+	opts.LayerFormats = in.LayerFormats
 	if in.Quantize != nil && in.Calibration != nil {
 		opts.Calibration = in.Calibration.Key
 	}
@@ -151,6 +158,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		}
 	}
 	defer keepAlive(ctx, in.Label)()
+	start := time.Now()
 	m, err := dataset.MetricByName(in.Metric)
 	if err != nil {
 		return Evaluation{}, badInput("BadSpec", err)
@@ -187,11 +195,18 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 			return Evaluation{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 		}
 	}
-	q, err := explore.Evaluate(g, ds, m, in.Batch)
+	var staged explore.StagedScore
+	if in.Stages != nil {
+		staged, err = explore.ScoreStaged(g, ds, m, in.Batch, *in.Stages)
+	} else {
+		staged.Quality, err = explore.Evaluate(g, ds, m, in.Batch)
+		staged.Complete = true
+	}
 	if err != nil {
 		return Evaluation{}, badInput("BadData", err)
 	}
-	plan, err := codegen.PlanGraph(g, codegen.Options{Format: in.Format})
+	q := staged.Quality
+	plan, err := codegen.PlanGraph(g, codegen.Options{Format: in.Format, LayerFormats: in.LayerFormats})
 	if err != nil {
 		return Evaluation{}, badInput("BadModel", err)
 	}
@@ -211,7 +226,12 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		CandidateID: id, Label: in.Label, Rates: rates, Quality: q, Sparsity: explore.Sparsity(g),
 		Cycles: cost.Cycles, TimeUS: cost.TimeUS, ROMBytes: cost.ROMBytes, RAMBytes: cost.RAMBytes,
 		WeightBytes: cost.WeightBytes, ArenaBytes: cost.ArenaBytes,
-		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash,
+		Fits: cost.Fits, Reason: cost.Reason, ModelHash: in.ModelHash, Seconds: time.Since(start).Seconds(),
+		LayerFormats: in.LayerFormats,
+	}
+	if !staged.Complete {
+		ev.Stopped, ev.Samples, ev.Total = true, staged.Samples, staged.Total
+		return ev, nil
 	}
 	if in.Keep {
 		var buf bytes.Buffer
@@ -253,4 +273,6 @@ type evalOptions struct {
 	// Calibration is the key of separate calibration data for an int8 point; empty (left
 	// out) when it calibrates on the scored data.
 	Calibration string `json:"calibration,omitempty"`
+	// LayerFormats are a search design's per-layer weight formats; nil (left out) otherwise.
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
 }

@@ -44,7 +44,7 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 		return GenerateResult{}, badInput("BadModel", err)
 	}
 	out, err := codegen.Generate(g, codegen.Options{
-		Format:  in.Format,
+		Format: in.Format, LayerFormats: in.LayerFormats,
 		Vectors: &codegen.TestVectors{Inputs: sub.X, Outputs: outs[0]},
 	})
 	if err != nil {

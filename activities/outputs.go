@@ -1,16 +1,13 @@
 package activities
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
 
-	"github.com/tcdse/tcdse/hilbench"
-	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/store"
 )
 
@@ -28,56 +25,42 @@ type StoreReportResult struct {
 	Outputs []Output `json:"outputs"`
 }
 
-// StoreReport stores front.json, front.csv, front.txt (the table tcdse prints) and, when code
-// was generated, points.json (where each tree is and how it did on its board) in the artifact
-// store, and returns their references. Running it twice stores nothing new.
+// StoreReport renders the sweep's report files (everything WriteReport writes: front.json,
+// front.csv, front.txt, points.json, sweep-result.json, the HTML report and its plots) in a
+// scratch directory inside the worker's own directory, stores each in the artifact store and
+// returns their references; the scratch directory is removed. Running it twice stores nothing
+// new.
 func (a *Activities) StoreReport(ctx context.Context, in ReportInput) (StoreReportResult, error) {
-	files, err := ReportFiles(in.Report, in.Code, in.Boards)
+	if err := os.MkdirAll(a.dir(), 0o755); err != nil {
+		return StoreReportResult{}, err
+	}
+	scratch, err := os.MkdirTemp(a.dir(), "report-*")
+	if err != nil {
+		return StoreReportResult{}, err
+	}
+	defer os.RemoveAll(scratch)
+	in.OutDir = scratch
+	paths, err := a.WriteReport(ctx, in)
 	if err != nil {
 		return StoreReportResult{}, err
 	}
 	var res StoreReportResult
-	for _, f := range files {
-		out, err := a.storeOutput(ctx, f.Path, f.Data)
+	for _, p := range paths {
+		rel, err := filepath.Rel(scratch, p)
+		if err != nil || !filepath.IsLocal(rel) {
+			return StoreReportResult{}, fmt.Errorf("report file %s is outside the report directory %s", p, scratch)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return StoreReportResult{}, err
+		}
+		out, err := a.storeOutput(ctx, filepath.ToSlash(rel), data)
 		if err != nil {
 			return StoreReportResult{}, err
 		}
 		res.Outputs = append(res.Outputs, out)
 	}
 	return res, nil
-}
-
-// OutputFile is an output's path and content before it is stored.
-type OutputFile struct {
-	Path string
-	Data []byte
-}
-
-// ReportFiles renders a sweep's report files: front.json (the whole report), front.csv (the
-// front), front.txt (the table) and, with code, points.json.
-func ReportFiles(r pareto.Report, code []GenerateResult, boards []hilbench.RunResult) ([]OutputFile, error) {
-	var js, cs, tx bytes.Buffer
-	if err := pareto.WriteJSON(&js, r); err != nil {
-		return nil, err
-	}
-	if err := pareto.WriteCSV(&cs, r.Front); err != nil {
-		return nil, err
-	}
-	if err := pareto.WriteTable(&tx, r); err != nil {
-		return nil, err
-	}
-	files := []OutputFile{{"front.json", js.Bytes()}, {"front.csv", cs.Bytes()}, {"front.txt", tx.Bytes()}}
-	if len(code) > 0 {
-		data, err := json.MarshalIndent(struct {
-			Code   any `json:"code"`
-			Boards any `json:"boards"`
-		}{code, boards}, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, OutputFile{"points.json", append(data, '\n')})
-	}
-	return files, nil
 }
 
 // storeOutput stores data as the output at p.

@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"fmt"
+
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
@@ -33,7 +35,10 @@ type ImportResult struct {
 	// UnstructuredLayers are the layers the unstructured phase of a two-phase sweep probes
 	// (every prunable layer; see explore.SweepSpec.HasUnstructuredPhase); empty otherwise.
 	UnstructuredLayers []LayerInfo `json:"unstructured_layers,omitempty"`
-	Baseline           Evaluation  `json:"baseline"`
+	// SearchLayers are the layers a spec's search gives per-layer choices (every prunable
+	// layer); empty without search.
+	SearchLayers []string   `json:"search_layers,omitempty"`
+	Baseline     Evaluation `json:"baseline"`
 	// Train is the stored fine-tuning data when the spec fine-tunes (see FineTuneFor).
 	Train *store.Ref `json:"train,omitempty"`
 	// CostModel is the spec's calibrated cost model, read once on the worker; nil means the
@@ -75,6 +80,13 @@ type EvalInput struct {
 	// Calibration, with Quantize, is the stored data whose first samples calibrate the int8
 	// model instead of Data's (quantize.data: finetune); its key is part of the candidate id.
 	Calibration *store.Ref `json:"calibration,omitempty"`
+	// LayerFormats override Format for single layers (a search design's weight formats);
+	// they are part of the candidate id.
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
+	// Stages, when set, scores on growing subsets and may stop the candidate early (see
+	// explore.ScoreStaged); a stopped evaluation is neither cached nor kept. A complete one
+	// equals an unstaged evaluation and shares its cache entry.
+	Stages *explore.StagedOptions `json:"stages,omitempty"`
 }
 
 // Evaluation is a scored and costed candidate.
@@ -98,24 +110,41 @@ type Evaluation struct {
 	// Model is set when the candidate's pruned model was kept in the object store.
 	Model     *store.Ref `json:"model,omitempty"`
 	ModelHash string     `json:"model_hash,omitempty"`
+	// Stopped says staged scoring stopped the candidate after Samples of Total samples:
+	// Quality is then the subset's estimate, and the point never enters a front.
+	Stopped bool `json:"stopped,omitempty"`
+	Samples int  `json:"samples,omitempty"`
+	Total   int  `json:"total,omitempty"`
+	// Seconds is the host time the evaluation took (building and scoring) when it ran.
+	Seconds float64 `json:"seconds,omitempty"`
+	// LayerFormats are the per-layer weight formats the point was costed with (a search
+	// design's); its code is generated with them.
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
 }
 
-// Point converts an evaluation into a Pareto point.
+// Point converts an evaluation into a Pareto point. A stopped evaluation's point does not
+// fit (it is not fully scored), with the reason.
 func (e Evaluation) Point() pareto.Point {
-	return pareto.Point{
+	p := pareto.Point{
 		ID: e.CandidateID, Label: e.Label, Quality: e.Quality, Cycles: e.Cycles,
 		ROMBytes: e.ROMBytes, RAMBytes: e.RAMBytes, Fits: e.Fits, Reason: e.Reason,
 		Sparsity: e.Sparsity, Rates: e.Rates, Derived: e.Model != nil, WeightBytes: e.WeightBytes, ArenaBytes: e.ArenaBytes,
 	}
+	if e.Stopped {
+		p.Fits, p.Reason = false, fmt.Sprintf("stopped after %d of %d samples (estimate %.4g)", e.Samples, e.Total, e.Quality)
+	}
+	return p
 }
 
 // GenerateInput asks for C code for one point.
 type GenerateInput struct {
-	Model  store.Ref     `json:"model"`
-	Format string        `json:"format,omitempty"`
-	Rates  explore.Rates `json:"rates,omitempty"`
-	Data   store.Ref     `json:"data"`
-	Label  string        `json:"label"`
+	Model  store.Ref `json:"model"`
+	Format string    `json:"format,omitempty"`
+	// LayerFormats override Format for single layers (a search point's formats).
+	LayerFormats map[string]string `json:"layer_formats,omitempty"`
+	Rates        explore.Rates     `json:"rates,omitempty"`
+	Data         store.Ref         `json:"data"`
+	Label        string            `json:"label"`
 	// OutDir is not used: outputs go to the artifact store. It is kept so that histories of
 	// sweeps from before that decode unchanged.
 	OutDir  string `json:"out_dir,omitempty"`
@@ -149,4 +178,10 @@ type ReportInput struct {
 	Report pareto.Report        `json:"report"`
 	Code   []GenerateResult     `json:"code,omitempty"`
 	Boards []hilbench.RunResult `json:"boards,omitempty"`
+	// Name, Sensitivity and UnstructuredSensitivity, when set, go into the HTML report (the
+	// sensitivity curves' bounds and maximum rates); without them the curves are read off the
+	// probe points.
+	Name                    string                              `json:"name,omitempty"`
+	Sensitivity             map[string]explore.LayerSensitivity `json:"sensitivity,omitempty"`
+	UnstructuredSensitivity map[string]explore.LayerSensitivity `json:"unstructured_sensitivity,omitempty"`
 }

@@ -13,6 +13,7 @@ const (
 	DefaultTemporalHostPort = "127.0.0.1:7233"
 	DefaultNATSHostPort     = "127.0.0.1:4222"
 	DefaultNamespace        = "default"
+	DefaultUIHostPort       = "127.0.0.1:8233"
 )
 
 // Config says where the stack keeps its state and where it listens.
@@ -29,6 +30,10 @@ type Config struct {
 	// Namespace is registered (idempotently) before the server starts.
 	// Empty means DefaultNamespace.
 	Namespace string
+	// UIHostPort, when set, is where the Temporal Web UI is served (as the temporal CLI's dev
+	// server does; DefaultUIHostPort is its usual address); port 0 picks a free port. Empty
+	// serves no UI.
+	UIHostPort string
 	// LogWriter, if set, receives the Temporal and NATS server logs instead
 	// of the files temporal.log and nats.log in DataDir.
 	LogWriter io.Writer
@@ -54,6 +59,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if _, _, err := splitHostPort(cfg.NATSHostPort); err != nil {
 		return cfg, fmt.Errorf("devstack: Config.NATSHostPort: %w", err)
+	}
+	if cfg.UIHostPort != "" {
+		if _, _, err := splitHostPort(cfg.UIHostPort); err != nil {
+			return cfg, fmt.Errorf("devstack: Config.UIHostPort: %w", err)
+		}
 	}
 	return cfg, nil
 }

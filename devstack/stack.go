@@ -15,6 +15,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporal"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
 )
 
 // File names inside Config.DataDir.
@@ -33,6 +35,8 @@ type Stack struct {
 	namespace        string
 	temporalHostPort string
 	temporal         temporal.Server
+	ui               *uiserver.Server
+	uiHostPort       string
 	nats             *server.Server
 	logFiles         []*os.File
 
@@ -100,6 +104,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := waitForNamespace(ctx, s.temporalHostPort, cfg.Namespace); err != nil {
 		return nil, fmt.Errorf("devstack: temporal: %w", err)
 	}
+	if cfg.UIHostPort != "" {
+		if s.ui, s.uiHostPort, err = startUI(ctx, cfg.UIHostPort, s.temporalHostPort); err != nil {
+			return nil, fmt.Errorf("devstack: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -159,6 +168,9 @@ func waitForNamespace(ctx context.Context, hostPort, namespace string) error {
 // TemporalHostPort returns the frontend gRPC address, e.g. "127.0.0.1:7233".
 func (s *Stack) TemporalHostPort() string { return s.temporalHostPort }
 
+// UIHostPort returns where the Temporal Web UI is served, or "" when it is not.
+func (s *Stack) UIHostPort() string { return s.uiHostPort }
+
 // NATSURL returns the NATS client URL, e.g. "nats://127.0.0.1:4222".
 func (s *Stack) NATSURL() string { return s.nats.ClientURL() }
 
@@ -170,6 +182,9 @@ func (s *Stack) Namespace() string { return s.namespace }
 func (s *Stack) Stop() error {
 	s.stopOnce.Do(func() {
 		var errs []error
+		if s.ui != nil {
+			s.ui.Stop()
+		}
 		if s.temporal != nil {
 			if err := s.temporal.Stop(); err != nil {
 				errs = append(errs, fmt.Errorf("devstack: stop temporal: %w", err))

@@ -46,6 +46,8 @@ type SweepSpec struct {
 	Sensitivity *SensitivitySpec `json:"sensitivity,omitempty" yaml:"sensitivity"`
 	// GWP, when set, chooses how the global steps prune (see GWPSpec); nil keeps the defaults.
 	GWP *GWPSpec `json:"gwp,omitempty" yaml:"gwp"`
+	// Search, when set, runs a multi-objective search after the GWP walk (see SearchSpec).
+	Search *SearchSpec `json:"search,omitempty" yaml:"search"`
 }
 
 // ThresholdSpec is the sensitivity threshold: exactly one of Relative (a fraction of the
@@ -216,6 +218,7 @@ func (s SweepSpec) Validate() error {
 	errs = append(errs, s.FineTune.validate()...)
 	errs = append(errs, s.Quantize.validate()...)
 	errs = append(errs, s.validateCalibrationData()...)
+	errs = append(errs, s.Search.validate()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid sweep spec: %w", errors.Join(errs...))
 	}

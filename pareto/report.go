@@ -21,6 +21,9 @@ type Report struct {
 	// Points holds every evaluated candidate; Front the non-dominated fitting ones.
 	Points []Point `json:"points"`
 	Front  []Point `json:"front"`
+	// Hypervolume is the front's normalised hypervolume and its curve over Points (see
+	// [Report.SetHypervolume]); nil when not measured.
+	Hypervolume *HypervolumeResult `json:"hypervolume,omitempty"`
 }
 
 // WriteJSON writes r as indented JSON.

@@ -446,3 +446,17 @@ func (c Cost) Counts() (map[string]float64, float64) {
 	}
 	return sum, fixed
 }
+
+// EstimateGraph plans g with opts (codegen's formats, per layer with LayerFormats) and
+// estimates it on t with m, or with the built-in model of t's core when m is nil: the price of
+// a candidate before anyone scores it, in microseconds of host time.
+func EstimateGraph(m *CostModel, g *model.Graph, opts codegen.Options, t Target) (Cost, error) {
+	plan, err := codegen.PlanGraph(g, opts)
+	if err != nil {
+		return Cost{}, err
+	}
+	if m == nil {
+		return Estimate(g, plan, t)
+	}
+	return EstimateWith(*m, g, plan, t)
+}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -13,11 +12,15 @@ import (
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // TaskQueue is the task queue tcdse's workers poll.
 const TaskQueue = "tcdse"
+
+// ErrBadSpec is the error type of a sweep that fails because of its spec: it is not retried.
+const ErrBadSpec = "BadSpec"
 
 // SweepResult is what a finished sweep returns (and what the CLI prints).
 type SweepResult struct {
@@ -30,7 +33,9 @@ type SweepResult struct {
 	// Steps are the GWP steps in order: the structured ones, then the unstructured ones.
 	Steps []activities.Evaluation `json:"steps"`
 	// Int8 are the int8 points of the GWP steps (spec.quantize), in step order.
-	Int8   []activities.Evaluation     `json:"int8,omitempty"`
+	Int8 []activities.Evaluation `json:"int8,omitempty"`
+	// Search are the search's evaluations (spec.search) in order.
+	Search []activities.Evaluation     `json:"search,omitempty"`
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
@@ -47,324 +52,273 @@ var a *activities.Activities
 // Sweep explores one model's compression for one target. It is deterministic: the same spec
 // and the same activity results give the same front, whatever the number of workers, their
 // crashes or restarts.
+//
+// It only sequences the phases of a sweepRun; what each phase decides is a pure function of
+// plan.go. The spec's defaults are applied here, once, at the workflow's edge.
 func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
-	spec = spec.WithDefaults()
+	r, err := newSweepRun(ctx, spec.WithDefaults())
+	if err != nil {
+		return nil, err
+	}
+	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.writeReport}
+	for _, phase := range phases {
+		if err := phase(); err != nil {
+			return nil, err
+		}
+	}
+	r.prog.Phase = "done"
+	return r.res, nil
+}
+
+// sweepRun is one sweep's state: its spec and everything the phases have returned so far.
+// Each method is one phase, run in the order of Sweep.
+type sweepRun struct {
+	ctx    workflow.Context
+	spec   explore.SweepSpec
+	metric dataset.Metric
+	prog   *Progress
+
+	imp activities.ImportResult
+	// pmax are the layers' maximum rates from the first sensitivity analysis.
+	pmax map[string]float64
+	// probes, steps, int8 and searched are every evaluated candidate, in the order they were
+	// planned; steps holds both phases' GWP steps.
+	probes, steps, int8, searched []activities.Evaluation
+	// last and lastHash are the model the next GWP step starts from: the base model, then
+	// each step's model that is not below the floor.
+	last     store.Ref
+	lastHash string
+	res      *SweepResult
+}
+
+// newSweepRun checks the spec, registers the progress query and sets the activity options.
+func newSweepRun(ctx workflow.Context, spec explore.SweepSpec) (*sweepRun, error) {
 	if err := spec.Validate(); err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+		return nil, badSpec(err)
 	}
 	metric, err := dataset.MetricByName(spec.Metric)
 	if err != nil {
 		return nil, err
 	}
-	prog := &Progress{Phase: "import", Total: 1}
-	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return *prog, nil }); err != nil {
+	r := &sweepRun{spec: spec, metric: metric, prog: &Progress{Phase: "import", Total: 1}, res: &SweepResult{Name: spec.Name}}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return *r.prog, nil }); err != nil {
 		return nil, err
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	r.ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
 		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 		},
 	})
+	return r, nil
+}
 
-	// 1. Import and baseline.
-	var imp activities.ImportResult
-	if err := workflow.ExecuteActivity(ctx, a.Import, activities.ImportInput{Spec: spec}).Get(ctx, &imp); err != nil {
-		return nil, err
-	}
-	prog.Done++
-	evalIn := func(label string, rates explore.Rates) activities.EvalInput {
-		return activities.EvalInput{
-			Model: imp.Model, ModelHash: imp.ModelHash, Data: imp.Data, Metric: spec.Metric,
-			Target: spec.Target, Batch: spec.Batch, Rates: rates, Label: label, CostModel: imp.CostModel,
-			Format: spec.Generate.Format,
-		}
-	}
+// badSpec makes err a non-retryable failure of the spec.
+func badSpec(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrBadSpec, err)
+}
 
-	// 2. Sensitivity: every prunable layer alone at every rate, fanned out.
-	// Structured or fine-tuned probes keep their models, so that code for them is generated
-	// from exactly what was scored.
-	prog.Phase = "sensitivity"
-	if len(imp.Skipped) > 0 {
-		prog.Note = fmt.Sprintf("%d layers cannot be cut alone and are not probed (see the import result)", len(imp.Skipped))
+// importModel loads, checks and stores the model and data, and scores the baseline.
+func (r *sweepRun) importModel() error {
+	if err := workflow.ExecuteActivity(r.ctx, a.Import, activities.ImportInput{Spec: r.spec}).Get(r.ctx, &r.imp); err != nil {
+		return err
 	}
-	var probes []activities.EvalInput
-	for _, l := range imp.Layers {
-		for _, r := range spec.Rates {
-			in := evalIn(fmt.Sprintf("%s@%g", l.Name, r), explore.Rates{l.Name: r})
-			in.Pruning = activities.PruningFor(spec, imp, false, 0, nil)
-			if spec.ProbeFineTune() {
-				in.FineTune = activities.FineTuneFor(spec, imp)
-			}
-			in.Keep = in.Pruning != nil || in.FineTune != nil
-			probes = append(probes, in)
-		}
+	r.prog.Done++
+	r.res.Baseline = r.imp.Baseline
+	r.last, r.lastHash = r.imp.Model, r.imp.ModelHash
+	return nil
+}
+
+// sensitivity probes every prunable layer of the base model alone at every rate.
+func (r *sweepRun) sensitivity() error {
+	if len(r.imp.Skipped) > 0 {
+		r.prog.Note = fmt.Sprintf("%d layers cannot be cut alone and are not probed (see the import result)", len(r.imp.Skipped))
 	}
-	prog.Total += len(probes) + len(spec.Schedule)
-	probeEvals, err := fanOut(ctx, spec.Concurrency, probes, prog)
+	r.prog.Total += len(r.spec.Schedule)
+	sens, err := r.probe(baseProbes(r.spec, r.imp))
+	if err != nil {
+		return err
+	}
+	r.res.Sensitivity, r.pmax = sens, maxRates(sens)
+	return nil
+}
+
+// probe runs one sensitivity analysis, fanned out, and returns each layer's maximum rate.
+func (r *sweepRun) probe(set probeSet) (map[string]explore.LayerSensitivity, error) {
+	r.prog.Phase = set.Phase
+	ins := probeInputs(r.spec, r.imp, set)
+	r.prog.Total += len(ins)
+	evals, err := fanOut(r.ctx, r.spec.Concurrency, ins, r.prog)
 	if err != nil {
 		return nil, err
 	}
-	var results []explore.ProbeResult
-	for i, p := range probes {
-		for layer, rate := range p.Rates {
-			results = append(results, explore.ProbeResult{Layer: layer, Rate: rate, Quality: probeEvals[i].Quality})
-		}
-	}
-	sens, err := explore.MaxRatesRule(imp.Baseline.Quality, metric, spec.SensitivityThreshold(), spec.SensitivityRule(), results)
+	r.probes = append(r.probes, evals...)
+	sens, err := explore.MaxRatesRule(r.imp.Baseline.Quality, r.metric, r.spec.SensitivityThreshold(), r.spec.SensitivityRule(), probeResults(ins, evals))
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+		return nil, badSpec(err)
 	}
-	pmax := make(map[string]float64, len(sens))
-	for layer, s := range sens {
-		pmax[layer] = s.MaxRate
-	}
+	return sens, nil
+}
 
-	// belowFloor says whether a quality is worse than the spec's floor, and how.
-	belowFloor := func(q float64) (string, bool) {
-		floor := spec.Floor * imp.Baseline.Quality
-		if spec.Floor <= 0 || !metric.Better(floor, q) {
-			return "", false
+// gwp walks the global weighted pruning schedule, each step from the previous step's model.
+func (r *sweepRun) gwp() error {
+	r.prog.Phase = "gwp"
+	for _, g := range r.spec.Schedule {
+		if stop, err := r.step(gwpStepInput(r.spec, r.imp, r.pmax, g)); err != nil || stop {
+			return err
 		}
-		return fmt.Sprintf("%s %.4g is worse than the floor %.4g", spec.Metric, q, floor), true
 	}
+	return nil
+}
 
-	// 3. Global weighted pruning: each step starts from the previous step's model.
-	prog.Phase = "gwp"
-	var steps, int8Points []activities.Evaluation
-	prev := imp.Model
-	prevHash := imp.ModelHash
-	// runStep evaluates one GWP step (and its int8 point), and says whether the walk stops
-	// there because the step is below the floor; otherwise the next step starts from it.
-	runStep := func(in activities.EvalInput, label string) (bool, error) {
-		in.Model, in.ModelHash, in.Keep = prev, prevHash, true
-		in.FineTune = activities.FineTuneFor(spec, imp)
-		var ev activities.Evaluation
-		if err := workflow.ExecuteActivity(ctx, a.Evaluate, in).Get(ctx, &ev); err != nil {
+// unstructured is the second phase of a two-phase sweep (gwp.unstructured_schedule): the
+// last structured model above the floor is probed again, layer by layer with single-weight
+// pruning, and pruned further in unstructured steps, each from the previous one.
+func (r *sweepRun) unstructured() error {
+	if !r.spec.HasUnstructuredPhase() {
+		return nil
+	}
+	r.prog.Total += len(r.spec.GWP.UnstructuredSchedule)
+	sens, err := r.probe(unstructuredProbes(r.imp, r.last, r.lastHash))
+	if err != nil {
+		return err
+	}
+	r.res.UnstructuredSensitivity = sens
+	pmax := maxRates(sens)
+	r.prog.Phase = "unstructured gwp"
+	for _, g := range r.spec.GWP.UnstructuredSchedule {
+		if stop, err := r.step(unstructuredStepInput(r.spec, r.imp, pmax, g)); err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// search runs the multi-objective search (spec.search), seeded from the GWP steps.
+func (r *sweepRun) search() error {
+	if r.spec.Search == nil {
+		return nil
+	}
+	bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter)
+	if err != nil {
+		return badSpec(err)
+	}
+	r.prog.Phase = "search"
+	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
+		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
+	r.searched, err = sp.run(r.ctx, r.steps)
+	return err
+}
+
+// step evaluates one GWP step from the last model (fine-tuned when the spec says so) and its
+// int8 point, and says whether the walk stops there because the step is below the floor;
+// otherwise the next step starts from it.
+func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
+	in.Model, in.ModelHash, in.Keep = r.last, r.lastHash, true
+	in.FineTune = activities.FineTuneFor(r.spec, r.imp)
+	var ev activities.Evaluation
+	if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, in).Get(r.ctx, &ev); err != nil {
+		return false, err
+	}
+	r.prog.Done++
+	r.steps = append(r.steps, ev)
+	why, below := belowFloor(r.spec, r.metric, r.imp.Baseline.Quality, ev.Quality)
+	// A step already below the floor gets no int8 point; histories from before that rule
+	// replay with the old behaviour. (GetVersion is asked only below the floor, as it was
+	// when the rule was introduced.)
+	skipInt8 := below && workflow.GetVersion(r.ctx, "int8-above-floor", workflow.DefaultVersion, 1) == 1
+	if r.spec.Quantize != nil && !skipInt8 {
+		// The step's model quantized to int8 is a point of its own; the next step still
+		// prunes the float model.
+		r.prog.Total++
+		var qev activities.Evaluation
+		if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, int8Input(r.spec, r.imp, ev)).Get(r.ctx, &qev); err != nil {
 			return false, err
 		}
-		prog.Done++
-		steps = append(steps, ev)
-		why, below := belowFloor(ev.Quality)
-		skipInt8 := below && workflow.GetVersion(ctx, "int8-above-floor", workflow.DefaultVersion, 1) == 1
-		if spec.Quantize != nil && !skipInt8 {
-			// The step's model quantized to int8 is a point of its own; the next step still
-			// prunes the float model. A step already below the floor gets no int8 point
-			// (histories from before that rule replay with the old behaviour).
-			q := evalIn(label+"-int8", nil)
-			q.Model, q.ModelHash, q.Keep, q.Quantize = *ev.Model, ev.ModelHash, true, spec.Quantize
-			if spec.CalibratesOnFineTuneData() {
-				q.Calibration = imp.Train
-			}
-			prog.Total++
-			var qev activities.Evaluation
-			if err := workflow.ExecuteActivity(ctx, a.Evaluate, q).Get(ctx, &qev); err != nil {
-				return false, err
-			}
-			prog.Done++
-			int8Points = append(int8Points, qev)
-		}
-		if below {
-			prog.Note = fmt.Sprintf("stopped at %s: %s", label, why)
-			return true, nil
-		}
-		prev, prevHash = *ev.Model, ev.ModelHash
-		return false, nil
+		r.prog.Done++
+		r.int8 = append(r.int8, qev)
 	}
-	for _, g := range spec.Schedule {
-		label := fmt.Sprintf("gwp-%g", g)
-		in := evalIn(label, explore.GWPRates(pmax, g))
-		if in.Pruning = activities.PruningFor(spec, imp, true, g, pmax); in.Pruning != nil && in.Pruning.Method == explore.GWPWeightedGlobal {
-			in.Rates = nil // ranked on the worker
-		}
-		if stop, err := runStep(in, label); err != nil {
-			return nil, err
-		} else if stop {
-			break
-		}
+	if below {
+		r.prog.Note = fmt.Sprintf("stopped at %s: %s", in.Label, why)
+		return true, nil
 	}
+	r.last, r.lastHash = *ev.Model, ev.ModelHash
+	return false, nil
+}
 
-	// 3b. With gwp.unstructured_schedule, the last structured model above the floor is probed
-	// again, layer by layer with single-weight pruning, and pruned further in unstructured
-	// steps, each from the previous one (and each stopping the walk when below the floor).
-	var uProbeEvals []activities.Evaluation
-	var uSens map[string]explore.LayerSensitivity
-	if spec.HasUnstructuredPhase() {
-		prog.Phase = "unstructured sensitivity"
-		var uProbes []activities.EvalInput
-		for _, l := range imp.UnstructuredLayers {
-			for _, r := range spec.Rates {
-				in := evalIn(fmt.Sprintf("u-%s@%g", l.Name, r), explore.Rates{l.Name: r})
-				in.Model, in.ModelHash = prev, prevHash
-				if spec.ProbeFineTune() {
-					in.FineTune = activities.FineTuneFor(spec, imp)
-				}
-				// Kept, so that code for a probe comes from the structured model it pruned.
-				in.Keep = true
-				uProbes = append(uProbes, in)
-			}
-		}
-		prog.Total += len(uProbes) + len(spec.GWP.UnstructuredSchedule)
-		if uProbeEvals, err = fanOut(ctx, spec.Concurrency, uProbes, prog); err != nil {
-			return nil, err
-		}
-		var uResults []explore.ProbeResult
-		for i, p := range uProbes {
-			for layer, rate := range p.Rates {
-				uResults = append(uResults, explore.ProbeResult{Layer: layer, Rate: rate, Quality: uProbeEvals[i].Quality})
-			}
-		}
-		if uSens, err = explore.MaxRatesRule(imp.Baseline.Quality, metric, spec.SensitivityThreshold(), spec.SensitivityRule(), uResults); err != nil {
-			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
-		}
-		uPmax := make(map[string]float64, len(uSens))
-		for layer, s := range uSens {
-			uPmax[layer] = s.MaxRate
-		}
-		prog.Phase = "unstructured gwp"
-		for _, g := range spec.GWP.UnstructuredSchedule {
-			label := fmt.Sprintf("gwp-u-%g", g)
-			if stop, err := runStep(evalIn(label, explore.GWPRates(uPmax, g)), label); err != nil {
-				return nil, err
-			} else if stop {
-				break
-			}
-		}
-	}
+// evaluated is every candidate but the baseline, in report order.
+func (r *sweepRun) evaluated() []activities.Evaluation {
+	return append(append(append(append([]activities.Evaluation(nil), r.probes...), r.steps...), r.int8...), r.searched...)
+}
 
-	// 4. Pareto merge over every evaluated point.
-	prog.Phase = "front"
-	target, err := tc3xx.Lookup(spec.Target)
+// front merges every evaluated point into the report and its Pareto front.
+func (r *sweepRun) front() error {
+	r.prog.Phase = "front"
+	target, err := tc3xx.Lookup(r.spec.Target)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "BadSpec", err)
+		return badSpec(err)
 	}
-	report := pareto.Report{
-		Metric: spec.Metric, HigherIsBetter: metric.HigherIsBetter, Target: spec.Target,
-		ClockMHz: float64(target.Core.Clock.Value) / 1e6, Baseline: imp.Baseline.Point(),
+	r.res.Steps, r.res.Int8, r.res.Search = r.steps, r.int8, r.searched
+	r.res.Report = mergeReport(r.spec, r.metric, float64(target.Core.Clock.Value)/1e6, r.imp.Baseline, r.evaluated())
+	if bound, err := r.spec.QualityBound(r.imp.Baseline.Quality, r.metric.HigherIsBetter); err == nil {
+		r.res.Report.SetHypervolume(bound)
 	}
-	for _, ev := range append(append(append(append([]activities.Evaluation{imp.Baseline}, probeEvals...), uProbeEvals...), steps...), int8Points...) {
-		p := ev.Point()
-		if why, below := belowFloor(p.Quality); below && p.Fits {
-			p.Fits, p.Reason = false, why
-		}
-		report.Points = append(report.Points, p)
-	}
-	report.Front = pareto.Front(report.Points, metric.HigherIsBetter)
-	report.SetFootprintRatios()
-	res := &SweepResult{Name: spec.Name, Baseline: imp.Baseline, Sensitivity: sens, UnstructuredSensitivity: uSens, Steps: steps, Int8: int8Points, Report: report}
+	return nil
+}
 
-	// 5. Code for the chosen points, and their runs on a board.
-	prog.Phase = "generate"
-	chosen := choosePoints(report.Front, spec.Generate.Max, metric.HigherIsBetter)
-	byID := map[string]activities.Evaluation{imp.Baseline.CandidateID: imp.Baseline}
-	for _, ev := range append(append(append(probeEvals, uProbeEvals...), steps...), int8Points...) {
-		byID[ev.CandidateID] = ev
-	}
-	prog.Total += len(chosen) * 2
-	for _, p := range chosen {
-		ev := byID[p.ID]
-		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, Vectors: spec.Vectors, Format: spec.Generate.Format}
-		if ev.Model != nil {
-			in.Model, in.Rates = *ev.Model, nil
-		}
+// generate writes C code for the points chosen along the front, one after the other.
+func (r *sweepRun) generate() error {
+	r.prog.Phase = "generate"
+	chosen := choosePoints(r.res.Report.Front, r.spec.Generate.Max, r.metric.HigherIsBetter)
+	ins := generateInputs(r.spec, r.imp, chosen, r.evaluated())
+	r.prog.Total += len(ins) * 2
+	for _, in := range ins {
 		var gen activities.GenerateResult
-		if err := workflow.ExecuteActivity(ctx, a.Generate, in).Get(ctx, &gen); err != nil {
-			return nil, err
+		if err := workflow.ExecuteActivity(r.ctx, a.Generate, in).Get(r.ctx, &gen); err != nil {
+			return err
 		}
-		prog.Done++
-		res.Code = append(res.Code, gen)
+		r.prog.Done++
+		r.res.Code = append(r.res.Code, gen)
 	}
-	if spec.HIL.Board != "" {
-		prog.Phase = "boards"
-		for _, gen := range res.Code {
-			var run hilbench.RunResult
-			in := activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds}
-			if err := workflow.ExecuteActivity(ctx, a.RunOnBoard, in).Get(ctx, &run); err != nil {
-				return nil, err
-			}
-			prog.Done++
-			res.Boards = append(res.Boards, run)
-		}
-	} else {
-		prog.Done += len(res.Code)
-	}
-
-	// 6. Reports, stored with the code as the sweep's outputs (histories from before the
-	// artifact store held outputs replay with the report written on the worker's disk).
-	prog.Phase = "report"
-	rin := activities.ReportInput{Report: report, Code: res.Code, Boards: res.Boards}
-	if workflow.GetVersion(ctx, "outputs-in-store", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		rin.OutDir = spec.Resolve(spec.Out)
-		if err := workflow.ExecuteActivity(ctx, "WriteReport", rin).Get(ctx, &res.Files); err != nil {
-			return nil, err
-		}
-	} else {
-		var rep activities.StoreReportResult
-		if err := workflow.ExecuteActivity(ctx, a.StoreReport, rin).Get(ctx, &rep); err != nil {
-			return nil, err
-		}
-		res.Outputs = sweepOutputs(res.Code, rep.Outputs)
-	}
-	prog.Phase = "done"
-	return res, nil
+	return nil
 }
 
-// fanOut runs Evaluate for every input with at most limit in flight, and returns the results
-// in input order.
-func fanOut(ctx workflow.Context, limit int, ins []activities.EvalInput, prog *Progress) ([]activities.Evaluation, error) {
-	out := make([]activities.Evaluation, len(ins))
-	var firstErr error
-	sel := workflow.NewSelector(ctx)
-	inFlight := 0
-	collect := func() {
-		sel.Select(ctx)
-		inFlight--
+// boards builds and runs each generated tree on the spec's board, one after the other.
+func (r *sweepRun) boards() error {
+	ins := boardInputs(r.spec, r.res.Code)
+	if ins == nil {
+		r.prog.Done += len(r.res.Code)
+		return nil
 	}
-	for i := range ins {
-		if firstErr != nil {
-			break
+	r.prog.Phase = "boards"
+	for _, in := range ins {
+		var run hilbench.RunResult
+		if err := workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
+			return err
 		}
-		for inFlight >= limit {
-			collect()
-		}
-		idx := i
-		f := workflow.ExecuteActivity(ctx, a.Evaluate, ins[idx])
-		sel.AddFuture(f, func(f workflow.Future) {
-			if err := f.Get(ctx, &out[idx]); err != nil && firstErr == nil {
-				firstErr = err
-			}
-			prog.Done++
-		})
-		inFlight++
+		r.prog.Done++
+		r.res.Boards = append(r.res.Boards, run)
 	}
-	for inFlight > 0 {
-		collect()
-	}
-	return out, firstErr
+	return nil
 }
 
-// choosePoints picks at most max points spread over the front, from the best quality to the
-// cheapest, always including both ends.
-func choosePoints(front []pareto.Point, max int, higherIsBetter bool) []pareto.Point {
-	pts := append([]pareto.Point(nil), front...)
-	sort.SliceStable(pts, func(i, j int) bool {
-		if pts[i].Quality != pts[j].Quality {
-			return (pts[i].Quality > pts[j].Quality) == higherIsBetter
-		}
-		return pts[i].ID < pts[j].ID
-	})
-	if len(pts) <= max {
-		return pts
+// writeReport stores the front, the points, the code listing and the HTML report in the
+// artifact store, and lists them with the code as the sweep's outputs. Histories from before
+// the store held outputs replay with the report written on the worker's disk.
+func (r *sweepRun) writeReport() error {
+	r.prog.Phase = "report"
+	in := activities.ReportInput{Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
+	if workflow.GetVersion(r.ctx, "outputs-in-store", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		in.OutDir = r.spec.Resolve(r.spec.Out)
+		return workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files)
 	}
-	if max == 1 {
-		return pts[:1]
+	var rep activities.StoreReportResult
+	if err := workflow.ExecuteActivity(r.ctx, a.StoreReport, in).Get(r.ctx, &rep); err != nil {
+		return err
 	}
-	var out []pareto.Point
-	for k := 0; k < max; k++ {
-		out = append(out, pts[k*(len(pts)-1)/(max-1)])
-	}
-	return out
+	r.res.Outputs = sweepOutputs(r.res.Code, rep.Outputs)
+	return nil
 }
 
 // sweepOutputs lists a sweep's outputs: the report files, then each point's files.

@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/dataset"
@@ -55,6 +57,10 @@ func lenetSpec(t *testing.T) explore.SweepSpec {
 func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
+	// Real activities on a loaded 2-core machine: the environment's 3 s default wall-clock
+	// limit, and the 1 s deadlock detector, are for mocked activities.
+	env.SetTestTimeout(10 * time.Minute)
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	_, nc := natstest.Start(t)
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tcdse/tcdse/activities"
+	"github.com/tcdse/tcdse/report"
 	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/workflows"
 )
@@ -67,14 +68,18 @@ func (g *globalFlags) followByID(ctx context.Context, id, out string) error {
 		return err
 	}
 	defer nc.Close()
-	return follow(ctx, c, objs, id, "", out)
+	return follow(ctx, g, c, objs, id, "", out)
 }
 
 // follow shows a sweep's progress until it ends, prints the front and downloads the outputs
 // into dir. It keeps going through Temporal and NATS outages of any length, saying that it
 // waits; only the sweep's own end (or Ctrl-C) stops it.
-func follow(ctx context.Context, c client.Client, objs *store.Objects, id, runID, dir string) error {
+func follow(ctx context.Context, g *globalFlags, c client.Client, objs *store.Objects, id, runID, dir string) error {
 	fmt.Fprintf(os.Stderr, "following sweep %s\n", id)
+	ui := report.WorkflowURL(g.ui, g.namespace, id, runID)
+	if ui != "" {
+		fmt.Fprintf(os.Stderr, "follow it in the Temporal Web UI: %s\n", ui)
+	}
 	bar := newProgressBar(os.Stderr)
 	done := make(chan struct{})
 	watched := make(chan struct{})
@@ -95,6 +100,7 @@ func follow(ctx context.Context, c client.Client, objs *store.Objects, id, runID
 		}
 	}
 	printResult(res, dir)
+	printReportLinks(res, dir, ui)
 	return nil
 }
 

@@ -26,8 +26,9 @@ type localStack struct {
 	agent  chan error
 }
 
-// startLocal starts everything; close it with stop.
-func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
+// startLocal starts everything, and the Temporal Web UI at uiHostPort unless that is empty;
+// close it with stop.
+func startLocal(ctx context.Context, g *globalFlags, uiHostPort string) (*localStack, error) {
 	if err := os.MkdirAll(g.dataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -37,6 +38,7 @@ func startLocal(ctx context.Context, g *globalFlags) (*localStack, error) {
 	}
 	st, err := devstack.Start(ctx, devstack.Config{
 		DataDir: g.dataDir, TemporalHostPort: g.temporal, NATSHostPort: natsHostPort, Namespace: g.namespace,
+		UIHostPort: uiHostPort,
 	})
 	if err != nil {
 		return nil, err

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tcdse/tcdse/report"
 )
 
 // globalFlags are the addresses and directories every command shares.
@@ -21,6 +23,7 @@ type globalFlags struct {
 	nats      string
 	dataDir   string
 	verbose   bool
+	ui        string
 }
 
 func main() {
@@ -46,6 +49,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.nats, "nats", "nats://127.0.0.1:4222", "NATS server URL")
 	pf.StringVar(&g.dataDir, "data-dir", ".tcdse", "directory for the embedded stack's state and the evaluation cache")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log Temporal and NATS client details")
+	pf.StringVar(&g.ui, "ui", report.DefaultUIAddress, "the Temporal Web UI's host:port ('tcdse up' serves it there; empty: none)")
 	root.AddCommand(
 		newUpCmd(g), newRunCmd(g), newSweepCmd(g), newWorkerCmd(g), newAgentCmd(g),
 		newTargetsCmd(),
@@ -58,5 +62,6 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newPutCmd(g))
 	root.AddCommand(newResultsCmd(g))
+	root.AddCommand(newReportCmd(g))
 	return root
 }

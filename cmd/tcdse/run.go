@@ -39,10 +39,10 @@ where the outputs are, and stops.`,
 				if err != nil {
 					return err
 				}
-				return follow(ctx, c, objs, r.GetID(), r.GetRunID(), outDir(spec))
+				return follow(ctx, g, c, objs, r.GetID(), r.GetRunID(), outDir(spec))
 			}
 			fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
-			l, err := startLocal(ctx, g)
+			l, err := startLocal(ctx, g, "")
 			if err != nil {
 				return err
 			}
@@ -51,7 +51,7 @@ where the outputs are, and stops.`,
 			if err != nil {
 				return err
 			}
-			return follow(ctx, l.client, l.worker.Objects(), r.GetID(), r.GetRunID(), outDir(spec))
+			return follow(ctx, g, l.client, l.worker.Objects(), r.GetID(), r.GetRunID(), outDir(spec))
 		},
 	}
 }

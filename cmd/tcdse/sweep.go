@@ -17,6 +17,7 @@ import (
 	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/report"
 	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/workflows"
 )
@@ -59,7 +60,7 @@ then be moved or deleted; 'tcdse results ID' fetches the outputs later.`,
 				fmt.Printf("the inputs are in the artifact store; follow it with 'tcdse sweep attach %s', fetch the outputs with 'tcdse results %s --out DIR'\n", run.GetID(), run.GetID())
 				return nil
 			}
-			return follow(ctx, c, objs, run.GetID(), run.GetRunID(), outDir(spec))
+			return follow(ctx, g, c, objs, run.GetID(), run.GetRunID(), outDir(spec))
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
@@ -176,4 +177,22 @@ func relPath(p string) string {
 		return r
 	}
 	return p
+}
+
+// printReportLinks prints where the HTML report is (under dir) and the sweep's page in the
+// Temporal Web UI.
+func printReportLinks(res *workflows.SweepResult, dir, ui string) {
+	for _, o := range res.Outputs {
+		if o.Path == report.HTMLFile {
+			fmt.Printf("\nReport: %s\n", relPath(filepath.Join(dir, o.Path)))
+		}
+	}
+	for _, f := range res.Files {
+		if filepath.Base(f) == report.HTMLFile {
+			fmt.Printf("\nReport: %s\n", relPath(f))
+		}
+	}
+	if ui != "" {
+		fmt.Printf("Workflow: %s\n", ui)
+	}
 }
