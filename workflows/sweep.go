@@ -16,8 +16,9 @@ import (
 	"github.com/tcdse/tcdse/tc3xx"
 )
 
-// TaskQueue is the task queue tcdse's workers poll.
-const TaskQueue = "tcdse"
+// TaskQueue is the task queue of the Sweep workflow's tasks; its activities run on their
+// roles' queues (activities.TaskQueue).
+const TaskQueue = activities.WorkflowTaskQueue
 
 // ErrBadSpec is the error type of a sweep that fails because of its spec: it is not retried.
 const ErrBadSpec = "BadSpec"
@@ -89,6 +90,8 @@ type sweepRun struct {
 	last     store.Ref
 	lastHash string
 	res      *SweepResult
+	// routed sends each activity to its role's task queue (see on).
+	routed bool
 }
 
 // newSweepRun checks the spec, registers the progress query and sets the activity options.
@@ -111,7 +114,17 @@ func newSweepRun(ctx workflow.Context, spec explore.SweepSpec) (*sweepRun, error
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 		},
 	})
+	// Sweeps started before activities were routed by role replay with everything on "tcdse".
+	r.routed = workflow.GetVersion(ctx, "role-queues", workflow.DefaultVersion, 1) == 1
 	return r, nil
+}
+
+// on returns the context whose activities run on the task queue of role.
+func (r *sweepRun) on(role string) workflow.Context {
+	if !r.routed {
+		return r.ctx
+	}
+	return workflow.WithTaskQueue(r.ctx, activities.TaskQueue(role))
 }
 
 // badSpec makes err a non-retryable failure of the spec.
@@ -121,7 +134,7 @@ func badSpec(err error) error {
 
 // importModel loads, checks and stores the model and data, and scores the baseline.
 func (r *sweepRun) importModel() error {
-	if err := workflow.ExecuteActivity(r.ctx, a.Import, activities.ImportInput{Spec: r.spec}).Get(r.ctx, &r.imp); err != nil {
+	if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.Import, activities.ImportInput{Spec: r.spec}).Get(r.ctx, &r.imp); err != nil {
 		return err
 	}
 	r.prog.Done++
@@ -149,7 +162,7 @@ func (r *sweepRun) probe(set probeSet) (map[string]explore.LayerSensitivity, err
 	r.prog.Phase = set.Phase
 	ins := probeInputs(r.spec, r.imp, set)
 	r.prog.Total += len(ins)
-	evals, err := fanOut(r.ctx, r.spec.Concurrency, ins, r.prog)
+	evals, err := fanOut(r.on(activities.RoleEval), r.spec.Concurrency, ins, r.prog)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +220,7 @@ func (r *sweepRun) search() error {
 	r.prog.Phase = "search"
 	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
 		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
-	r.searched, err = sp.run(r.ctx, r.steps)
+	r.searched, err = sp.run(r.on(activities.RoleEval), r.steps)
 	return err
 }
 
@@ -218,7 +231,7 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 	in.Model, in.ModelHash, in.Keep = r.last, r.lastHash, true
 	in.FineTune = activities.FineTuneFor(r.spec, r.imp)
 	var ev activities.Evaluation
-	if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, in).Get(r.ctx, &ev); err != nil {
+	if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.Evaluate, in).Get(r.ctx, &ev); err != nil {
 		return false, err
 	}
 	r.prog.Done++
@@ -233,7 +246,7 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 		// prunes the float model.
 		r.prog.Total++
 		var qev activities.Evaluation
-		if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, int8Input(r.spec, r.imp, ev)).Get(r.ctx, &qev); err != nil {
+		if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.Evaluate, int8Input(r.spec, r.imp, ev)).Get(r.ctx, &qev); err != nil {
 			return false, err
 		}
 		r.prog.Done++
@@ -275,7 +288,7 @@ func (r *sweepRun) generate() error {
 	r.prog.Total += len(ins) * 2
 	for _, in := range ins {
 		var gen activities.GenerateResult
-		if err := workflow.ExecuteActivity(r.ctx, a.Generate, in).Get(r.ctx, &gen); err != nil {
+		if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.Generate, in).Get(r.ctx, &gen); err != nil {
 			return err
 		}
 		r.prog.Done++
@@ -294,7 +307,7 @@ func (r *sweepRun) boards() error {
 	r.prog.Phase = "boards"
 	for _, in := range ins {
 		var run hilbench.RunResult
-		if err := workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
+		if err := workflow.ExecuteActivity(r.on(activities.RoleBoard), a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
 			return err
 		}
 		r.prog.Done++
@@ -311,10 +324,10 @@ func (r *sweepRun) writeReport() error {
 	in := activities.ReportInput{Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
 	if workflow.GetVersion(r.ctx, "outputs-in-store", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		in.OutDir = r.spec.Resolve(r.spec.Out)
-		return workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files)
+		return workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.WriteReport, in).Get(r.ctx, &r.res.Files)
 	}
 	var rep activities.StoreReportResult
-	if err := workflow.ExecuteActivity(r.ctx, a.StoreReport, in).Get(r.ctx, &rep); err != nil {
+	if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.StoreReport, in).Get(r.ctx, &rep); err != nil {
 		return err
 	}
 	r.res.Outputs = sweepOutputs(r.res.Code, rep.Outputs)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -104,10 +105,15 @@ func follow(ctx context.Context, g *globalFlags, c client.Client, objs *store.Ob
 	return nil
 }
 
-// watchProgress queries the sweep's progress until done is closed.
+// watchProgress queries the sweep's progress until done is closed. When nothing moves for
+// stallAfter, it asks Temporal whether any worker polls the task queue the sweep waits on,
+// and says so when none does ("waiting for an eval worker").
 func watchProgress(ctx context.Context, c client.Client, id, runID string, bar *progressBar, done <-chan struct{}) {
 	t := time.NewTicker(300 * time.Millisecond)
 	defer t.Stop()
+	var last workflows.Progress
+	lastChange, lastCheck := time.Now(), time.Time{}
+	said := ""
 	for {
 		select {
 		case <-done:
@@ -115,18 +121,58 @@ func watchProgress(ctx context.Context, c client.Client, id, runID string, bar *
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			v, err := c.QueryWorkflow(qctx, id, runID, workflows.ProgressQuery)
-			cancel()
-			if err != nil {
-				continue
-			}
-			var p workflows.Progress
-			if v.Get(&p) == nil {
-				bar.show(p)
+		}
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		v, err := c.QueryWorkflow(qctx, id, runID, workflows.ProgressQuery)
+		cancel()
+		var p workflows.Progress
+		known := err == nil && v.Get(&p) == nil
+		if known {
+			bar.show(p)
+			if p != last {
+				last, lastChange, said = p, time.Now(), ""
 			}
 		}
+		if time.Since(lastChange) < stallAfter || time.Since(lastCheck) < stallAfter {
+			continue
+		}
+		lastCheck = time.Now()
+		role := activities.RoleWorkflow
+		if known {
+			role = workflows.PhaseRole(p.Phase)
+		}
+		if msg := noWorker(ctx, c, role); msg != "" && msg != said {
+			bar.say(msg)
+			said = msg
+		}
 	}
+}
+
+// stallAfter is how long progress must stand still before following checks for workers.
+const stallAfter = 5 * time.Second
+
+// noWorker returns "waiting for an eval worker ..." when no worker polls role's task queue,
+// or "" when one does or Temporal cannot tell.
+func noWorker(ctx context.Context, c client.Client, role string) string {
+	if role == "" {
+		return ""
+	}
+	qt := enumspb.TASK_QUEUE_TYPE_ACTIVITY
+	if role == activities.RoleWorkflow {
+		qt = enumspb.TASK_QUEUE_TYPE_WORKFLOW
+	}
+	q := activities.TaskQueue(role)
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := c.DescribeTaskQueue(dctx, q, qt)
+	if err != nil || len(resp.GetPollers()) > 0 {
+		return ""
+	}
+	article := "a"
+	if role == activities.RoleEval {
+		article = "an"
+	}
+	return fmt.Sprintf("waiting for %s %s worker: none polls task queue %s (start one with 'tcdse worker --roles %s')", article, role, q, role)
 }
 
 // awaitResult waits for the sweep's result, reconnecting as long as Temporal is unreachable.
