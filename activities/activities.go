@@ -19,7 +19,7 @@ import (
 // its exported methods are the activities.
 type Activities struct {
 	Objects *store.Objects
-	Cache   *store.EvalCache
+	Cache   store.Cache // nil: no cache
 	HIL     *hilbench.Client
 	// Dir is the worker's own cache directory: the only place activities write files (copies
 	// of stored inputs). Empty means a tcdse directory under the system's temporary directory.

@@ -9,6 +9,7 @@ import (
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
+	"github.com/tcdse/tcdse/store"
 )
 
 // Generate makes the C code of one point, with test vectors computed by the Go interpreter on
@@ -16,6 +17,21 @@ import (
 // boards, and every file of it and of the point's model as outputs under points/LABEL.
 // Running it twice stores nothing new. It writes nothing on the worker's disk.
 func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
+	in.OutDir = ""
+	key := contentKey("generate", in)
+	var res GenerateResult
+	if ok, err := a.fromCache(ctx, key, &res, res.refs); err != nil || ok {
+		return res, err
+	}
+	res, err := a.generate(ctx, in)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	return res, a.toCache(key, res)
+}
+
+// generate does Generate's work.
+func (a *Activities) generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
 	defer keepAlive(ctx, in.Label)()
 	base, err := a.graph(ctx, in.Model)
 	if err != nil {
@@ -92,6 +108,18 @@ func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.Ru
 	if a.HIL == nil {
 		return hilbench.RunResult{}, fmt.Errorf("this worker has no NATS connection for boards")
 	}
+	key := contentKey("board", struct {
+		Code  string
+		Board string
+	}{in.Code.Key, in.Board})
+	jobID := in.Label + "-" + in.Code.Key[:12]
+	var cached hilbench.RunResult
+	if ok, err := a.fromCache(ctx, key, &cached, func() []store.Ref { return nil }); err != nil {
+		return hilbench.RunResult{}, err
+	} else if ok {
+		cached.JobID = jobID
+		return cached, nil
+	}
 	defer keepAlive(ctx, in.Label)()
 	res, err := a.HIL.Run(ctx, hilbench.RunRequest{
 		Version: hilbench.ProtocolVersion, JobID: in.Label + "-" + in.Code.Key[:12], Board: in.Board,
@@ -99,6 +127,14 @@ func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.Ru
 	})
 	if err != nil {
 		return hilbench.RunResult{}, err
+	}
+	countBoard(res)
+	if res.Built {
+		// Identical code on the same board kind gives the same verdict: a repeated sweep does
+		// not run it again.
+		if err := a.toCache(key, res); err != nil {
+			return hilbench.RunResult{}, err
+		}
 	}
 	return *res, nil
 }

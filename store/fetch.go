@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tcdse/tcdse/metrics"
 )
 
 // Error kinds of a fetch, to test with errors.Is.
@@ -18,6 +20,8 @@ var (
 	ErrHashMismatch = errors.New("sha256 mismatch")
 	// ErrTooLarge: the stored object is larger than the caller's limit.
 	ErrTooLarge = errors.New("object too large")
+	// ErrSizeMismatch: the stored object's size differs from the reference's.
+	ErrSizeMismatch = errors.New("size mismatch")
 	// ErrNotFound: no object has that key (wraps jetstream.ErrObjectNotFound).
 	ErrNotFound = errors.New("object not found")
 )
@@ -68,8 +72,13 @@ func Fetch(ctx context.Context, obs jetstream.ObjectStore, key, sha string, limi
 	if got := hex.EncodeToString(h.Sum(nil)); got != strings.ToLower(sha) {
 		return nil, fmt.Errorf("fetch %s: %w: wanted %s, object has %s", where, ErrHashMismatch, strings.ToLower(sha), got)
 	}
+	metrics.Default.Add(MetricBytes, map[string]string{"direction": "down"}, float64(len(data)))
 	return data, nil
 }
+
+// MetricBytes counts the bytes moved to and from the artifact store (label direction: up,
+// down); uploads of content already stored count nothing.
+const MetricBytes = "tcdse_artifact_bytes_total"
 
 // FetchFrom opens bucket in js and fetches key from it as Fetch does.
 func FetchFrom(ctx context.Context, js jetstream.JetStream, bucket, key, sha string, limit int64) ([]byte, error) {

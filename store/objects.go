@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tcdse/tcdse/metrics"
 )
 
 // Ref names an artifact in an object store bucket. Key is the lower-case hex
@@ -78,6 +80,7 @@ func (o *Objects) Put(ctx context.Context, data []byte) (Ref, error) {
 	if _, err := o.os.PutBytes(ctx, ref.Key, data); err != nil {
 		return Ref{}, fmt.Errorf("put %s (%d bytes): %w", ref, ref.Size, err)
 	}
+	metrics.Default.Add(MetricBytes, map[string]string{"direction": "up"}, float64(len(data)))
 	return ref, nil
 }
 
@@ -108,7 +111,7 @@ func (o *Objects) Get(ctx context.Context, ref Ref) ([]byte, error) {
 		return nil, fmt.Errorf("get %s: %w", ref, err)
 	}
 	if int64(len(data)) != ref.Size {
-		return nil, fmt.Errorf("get %s: size mismatch: ref says %d bytes, stored object has %d", ref, ref.Size, len(data))
+		return nil, fmt.Errorf("get %s: %w: ref says %d bytes, stored object has %d", ref, ErrSizeMismatch, ref.Size, len(data))
 	}
 	return data, nil
 }
@@ -141,7 +144,7 @@ func (o *Objects) Check(ctx context.Context, ref Ref) error {
 		return fmt.Errorf("check %s: %w", ref, err)
 	}
 	if int64(info.Size) != ref.Size {
-		return fmt.Errorf("check %s: size mismatch: ref says %d bytes, stored object has %d", ref, ref.Size, info.Size)
+		return fmt.Errorf("check %s: %w: ref says %d bytes, stored object has %d", ref, ErrSizeMismatch, ref.Size, info.Size)
 	}
 	return nil
 }

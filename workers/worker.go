@@ -22,11 +22,15 @@ import (
 // ArtifactBucket is the JetStream object store bucket that holds models, datasets and code.
 const ArtifactBucket = "tcdse-artifacts"
 
+// CacheBucket is the JetStream key-value bucket every worker shares its evaluations (and
+// generated code and board verdicts) through; each worker's bbolt file is a local copy.
+const CacheBucket = "tcdse-cache"
+
 // Config says where a worker finds Temporal and NATS and where it keeps its cache.
 type Config struct {
 	Client  client.Client // connected Temporal client
 	NATS    *nats.Conn    // connected NATS client
-	DataDir string        // the evaluation cache lives in DataDir/evalcache-<Name>.db
+	DataDir string        // the local copy of the shared cache lives in DataDir/evalcache-<Name>.db
 	Name    string        // worker name, unique per process on a host (default "worker")
 	// MaxConcurrentActivities bounds the evaluations (and, separately, the code generations)
 	// this worker runs at once (default: the number of CPUs for eval, 2 for codegen).
@@ -74,7 +78,12 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	acts := &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(cfg.NATS), Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)}
+	shared, err := store.OpenSharedCache(ctx, js, CacheBucket, cache)
+	if err != nil {
+		cache.Close()
+		return nil, err
+	}
+	acts := &activities.Activities{Objects: objects, Cache: shared, HIL: hilbench.NewClient(cfg.NATS), Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)}
 	out := &Worker{cache: cache, objects: objects}
 	for _, role := range cfg.Roles {
 		opts := worker.Options{
