@@ -24,6 +24,7 @@ type globalFlags struct {
 	dataDir   string
 	verbose   bool
 	ui        string
+	cl        clusterFlags
 }
 
 func main() {
@@ -49,6 +50,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.nats, "nats", "nats://127.0.0.1:4222", "NATS server URL")
 	pf.StringVar(&g.dataDir, "data-dir", ".tcdse", "directory for the embedded stack's state and the evaluation cache")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log Temporal and NATS client details")
+	g.addClusterFlags(root)
 	pf.StringVar(&g.ui, "ui", report.DefaultUIAddress, "the Temporal Web UI's host:port ('tcdse up' serves it there; empty: none)")
 	root.AddCommand(
 		newUpCmd(g), newRunCmd(g), newSweepCmd(g), newWorkerCmd(g), newAgentCmd(g),

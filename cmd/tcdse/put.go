@@ -41,7 +41,7 @@ Storing the same content again sends nothing.`,
 
 // openObjects connects to NATS and binds the artifact store.
 func (g *globalFlags) openObjects(ctx context.Context, name string) (*store.Objects, *nats.Conn, error) {
-	nc, err := dialNATS(g.nats, name)
+	nc, err := g.dialNATS(g.nats, name)
 	if err != nil {
 		return nil, nil, err
 	}

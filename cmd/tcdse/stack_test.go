@@ -44,7 +44,7 @@ func startTestStack(ctx context.Context, t *testing.T, dir string) *testStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	nc, err := dialNATS(st.NATSURL(), "test")
+	nc, err := g.dialNATS(st.NATSURL(), "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ the artifact store.`,
 				return err
 			}
 			defer c.Close()
-			nc, err := dialNATS(g.nats, "tcdse-worker-"+name)
+			nc, err := g.dialNATS(g.nats, "tcdse-worker-"+name)
 			if err != nil {
 				return err
 			}
@@ -45,6 +45,9 @@ the artifact store.`,
 				return err
 			}
 			defer w.Stop()
+			if err := g.serveMetrics(ctx, g.logger()); err != nil {
+				return err
+			}
 			var queues []string
 			for _, r := range roles {
 				queues = append(queues, activities.TaskQueue(r))
@@ -68,7 +71,7 @@ func newAgentCmd(g *globalFlags) *cobra.Command {
 		Short: "Run a board agent that builds and runs generated code for sweeps (the host board uses gcc)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			nc, err := dialNATS(g.nats, "tcdse-agent-"+name)
+			nc, err := g.dialNATS(g.nats, "tcdse-agent-"+name)
 			if err != nil {
 				return err
 			}
@@ -82,7 +85,10 @@ func newAgentCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "agent %s serving board %q on %s\n", name, board, g.nats)
+			if err := g.serveMetrics(cmd.Context(), g.logger()); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "agent %s serving board %q on %s\n", name, board, redactURL(g.nats))
 			return agent.Serve(cmd.Context())
 		},
 	}
