@@ -32,20 +32,7 @@ func TestSweepWaitsForAnEvalWorker(t *testing.T) {
 	}
 	startRoles("rest", "workflow,codegen,board")
 
-	spec := filepath.Join(dir, "sweep.yaml")
-	root, _ := filepath.Abs("../../testdata/examples")
-	os.WriteFile(spec, []byte(`name: roles
-model: `+root+`/lenet/fyh620_lenet.onnx
-data: {format: mnist, images: `+root+`/mnist/t10k-1000-images-idx3-ubyte.gz, labels: `+root+`/mnist/t10k-1000-labels-idx1-ubyte.gz, limit: 100,
-  normalize: {scale: 0.00392156862745098, mean: 0.1307, std: 0.3081}}
-metric: top1
-threshold: {relative: 0.9}
-rates: [0.5]
-schedule: [1.0]
-target: tc387:cpu2
-generate: {max: 1}
-out: `+filepath.Join(dir, "out")+`
-`), 0o644)
+	spec := writeSmallSpec(t, dir)
 	sweep := exec.CommandContext(ctx, os.Args[0], append([]string{"sweep", spec}, flags...)...)
 	sweep.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
 	stderr, err := sweep.StderrPipe()
@@ -74,4 +61,28 @@ out: `+filepath.Join(dir, "out")+`
 	if _, err := os.Stat(filepath.Join(dir, "out", "front.json")); err != nil {
 		t.Error(err)
 	}
+}
+
+// writeSmallSpec writes a small LeNet sweep (100 MNIST images, one rate, one GWP step, one
+// generated point, no board) into dir, with its outputs in dir/out, and returns its path.
+func writeSmallSpec(t *testing.T, dir string) string {
+	t.Helper()
+	spec := filepath.Join(dir, "sweep.yaml")
+	root, _ := filepath.Abs("../../testdata/examples")
+	err := os.WriteFile(spec, []byte(`name: small
+model: `+root+`/lenet/fyh620_lenet.onnx
+data: {format: mnist, images: `+root+`/mnist/t10k-1000-images-idx3-ubyte.gz, labels: `+root+`/mnist/t10k-1000-labels-idx1-ubyte.gz, limit: 100,
+  normalize: {scale: 0.00392156862745098, mean: 0.1307, std: 0.3081}}
+metric: top1
+threshold: {relative: 0.9}
+rates: [0.5]
+schedule: [1.0]
+target: tc387:cpu2
+generate: {max: 1}
+out: `+filepath.Join(dir, "out")+`
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }
