@@ -52,10 +52,14 @@ bench-codegen:
 # single-threaded, on LeNet-5/MNIST, the ad01 autoencoder, a kws01 DS-CNN and an LSTM.
 # BENCHFLAGS passes options to bench/cmd/vstorch, e.g. BENCHFLAGS='-rounds 5 -layers'.
 BENCHFLAGS ?=
+# SEARCHFLAGS passes options to bench/cmd/search (GWP vs random vs NSGA-II by hypervolume), e.g.
+# SEARCHFLAGS='-models lenet -seeds 1'.
+SEARCHFLAGS ?=
 bench: bench-codegen
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./model/ ./codegen/ ./explore/
 	$(GO) run ./bench/cmd/vstorch $(BENCHFLAGS)
 	$(GO) run ./bench/cmd/prunevstorch
+	$(GO) run ./bench/cmd/search $(SEARCHFLAGS)
 
 # Fuzz each parser for a short while (the seed corpora also run in `make test`).
 FUZZTIME ?= 30s

@@ -20,7 +20,7 @@ import (
 type Activities struct {
 	Objects *store.Objects
 	Cache   store.Cache // nil: no cache
-	HIL     *hilbench.Client
+	HIL     *hilbench.Farm
 	// Dir is the worker's own cache directory: the only place activities write files (copies
 	// of stored inputs). Empty means a tcdse directory under the system's temporary directory.
 	Dir string

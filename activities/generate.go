@@ -2,9 +2,14 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
+
+	"go.temporal.io/sdk/activity"
 
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
@@ -70,6 +75,12 @@ func (a *Activities) generate(ctx context.Context, in GenerateInput) (GenerateRe
 	for _, f := range out.Files {
 		files[f.Name] = f.Data
 	}
+	models, err := pointModelFiles(g)
+	if err != nil {
+		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
+	}
+	// The graph travels with the code, so that a sim board can price the plan it generated.
+	files[hilbench.ModelFile] = models[PointModelFile]
 	tarball, err := hilbench.PackFiles(files)
 	if err != nil {
 		return GenerateResult{}, err
@@ -77,10 +88,6 @@ func (a *Activities) generate(ctx context.Context, in GenerateInput) (GenerateRe
 	ref, err := a.Objects.Put(ctx, tarball)
 	if err != nil {
 		return GenerateResult{}, err
-	}
-	models, err := pointModelFiles(g)
-	if err != nil {
-		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
 	}
 	dir := PointDir(in.Label)
 	res := GenerateResult{Label: in.Label, Dir: dir, Code: ref, ArenaBytes: out.Plan.ArenaBytes, WeightBytes: out.Plan.WeightBytes}
@@ -101,9 +108,11 @@ func (a *Activities) generate(ctx context.Context, in GenerateInput) (GenerateRe
 	return res, nil
 }
 
-// RunOnBoard sends a generated tree to a board agent over NATS and waits for its verdict,
-// heartbeating meanwhile. A build or comparison failure is a result, not an error: the sweep
-// records it.
+// RunOnBoard queues a generated tree as a job of the board class in.Board on the farm's
+// durable queue and waits for its recorded result, heartbeating meanwhile. The job id is
+// derived from the workflow, the point, the class and the code, so a retried activity waits
+// for the same job instead of queueing another, and a job already measured is not run
+// again. A build or comparison failure is a result, not an error: the sweep records it.
 func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.RunResult, error) {
 	if a.HIL == nil {
 		return hilbench.RunResult{}, fmt.Errorf("this worker has no NATS connection for boards")
@@ -112,19 +121,30 @@ func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.Ru
 		Code  string
 		Board string
 	}{in.Code.Key, in.Board})
-	jobID := in.Label + "-" + in.Code.Key[:12]
+	run := ""
+	if activity.IsActivity(ctx) {
+		run = activity.GetInfo(ctx).WorkflowExecution.ID
+	}
 	var cached hilbench.RunResult
 	if ok, err := a.fromCache(ctx, key, &cached, func() []store.Ref { return nil }); err != nil {
 		return hilbench.RunResult{}, err
 	} else if ok {
-		cached.JobID = jobID
+		cached.JobID = boardJobID(run, in)
 		return cached, nil
 	}
 	defer keepAlive(ctx, in.Label)()
+	prio, err := hilbench.ParsePriority(in.Priority)
+	if err != nil {
+		return hilbench.RunResult{}, badInput("BadSpec", err)
+	}
 	res, err := a.HIL.Run(ctx, hilbench.RunRequest{
-		Version: hilbench.ProtocolVersion, JobID: in.Label + "-" + in.Code.Key[:12], Board: in.Board,
+		Version: hilbench.ProtocolVersion, JobID: boardJobID(run, in), Board: in.Board, Label: in.Label, Priority: prio,
 		Bucket: in.Code.Bucket, Object: in.Code.Key, SHA256: in.Code.Key, TimeoutSeconds: in.TimeoutSeconds,
 	})
+	var agentErr *hilbench.AgentError
+	if errors.As(err, &agentErr) && res != nil {
+		return *res, nil // the board gave up on the job after its retries: recorded, not retried here
+	}
 	if err != nil {
 		return hilbench.RunResult{}, err
 	}
@@ -137,4 +157,11 @@ func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.Ru
 		}
 	}
 	return *res, nil
+}
+
+// boardJobID is the farm job id of a point's run: a token (letters and digits) naming the
+// workflow, the point, the board class and the code.
+func boardJobID(workflowID string, in BoardInput) string {
+	sum := sha256.Sum256([]byte(workflowID + "\x00" + in.Label + "\x00" + in.Board + "\x00" + in.Code.Key))
+	return "sweep-" + hex.EncodeToString(sum[:12])
 }

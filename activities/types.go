@@ -170,6 +170,8 @@ type BoardInput struct {
 	Board          string    `json:"board"`
 	Label          string    `json:"label"`
 	TimeoutSeconds int       `json:"timeout_seconds"`
+	// Priority is the farm priority ("interactive" or "batch"; empty: batch).
+	Priority string `json:"priority,omitempty"`
 }
 
 // ReportInput asks for the sweep's reports to be written.

@@ -200,6 +200,9 @@
 //	 "exact":B,"mismatches":K}
 //
 // ("exact": whether the exact check ran; "mismatches": outputs that differ from their reference
-// under it; under __TRICORE__ also "cycles_per_inference"). The exit status is 0 exactly when pass is
-// true. Host board agents parse this line.
+// under it; under __TRICORE__ also "cycles_per_inference"). Under __TRICORE__ the harness then
+// prints the console line a farm's command board parses ("TCDSE v=1 pass=1 cycles=N crc=X
+// vectors=V max_abs_err=E max_rel_err=R"; crc is the CRC-32 of the last outputs) and times with
+// the hook TCDSE_CYCLES()/TCDSE_CYCLES_MASK (default CCNT; define both for an STM). The exit
+// status is 0 exactly when pass is true. Host board agents parse the JSON line.
 package codegen

@@ -80,7 +80,11 @@ const harnessTemplate = `@BANNER@/* Test harness: checks every test vector again
 static float out_buf[@MP@_OUTPUT_SIZE];
 
 #if defined(__TRICORE__)
-/* CCNT, the CPU clock cycle counter (CSFR 0xFC04); bit 31 is the sticky overflow flag. */
+/* The timing hook: TCDSE_CYCLES() reads a free-running 32-bit counter and TCDSE_CYCLES_MASK
+ * masks its valid bits. The default is CCNT, the CPU clock cycle counter (CSFR 0xFC04, bit 31
+ * the sticky overflow flag); define both to use another timer, e.g. an STM (then also set
+ * TCDSE_CPU_HZ to the timer's rate). */
+#ifndef TCDSE_CYCLES
 static uint32_t read_ccnt(void)
 {
     uint32_t v;
@@ -90,6 +94,26 @@ static uint32_t read_ccnt(void)
     __asm__ volatile("mfcr %0, 0xFC04" : "=d"(v));
 #endif
     return v & 0x7FFFFFFFu;
+}
+#define TCDSE_CYCLES() read_ccnt()
+#define TCDSE_CYCLES_MASK 0x7FFFFFFFu
+#endif
+#ifndef TCDSE_CYCLES_MASK
+#define TCDSE_CYCLES_MASK 0xFFFFFFFFu
+#endif
+
+/* CRC-32 (IEEE) of the outputs, so a board's console line identifies what it computed. */
+static uint32_t crc32_bytes(const void *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; ++k) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
 }
 #else
 static uint64_t now_ns(void)
@@ -146,9 +170,9 @@ int main(void)
 #if defined(__TRICORE__)
         uint64_t cycles = 0;
         for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {
-            const uint32_t c0 = read_ccnt();
+            const uint32_t c0 = TCDSE_CYCLES();
             (void)@PREFIX@_run(tv_inputs[0], out_buf);
-            cycles += (uint64_t)((read_ccnt() - c0) & 0x7FFFFFFFu);
+            cycles += (uint64_t)((TCDSE_CYCLES() - c0) & TCDSE_CYCLES_MASK);
         }
         ns_per_inference = (double)cycles * 1e9 / TCDSE_CPU_HZ / TCDSE_BENCH_ITERATIONS;
         printf("{\"pass\":%s,\"vectors\":%d,\"max_abs_err\":%.9g,\"max_rel_err\":%.9g,"
@@ -157,6 +181,10 @@ int main(void)
                pass ? "true" : "false", TV_COUNT, max_abs, max_rel, TCDSE_BENCH_ITERATIONS,
                ns_per_inference, (double)cycles / TCDSE_BENCH_ITERATIONS,
                (TCDSE_EXACT != 0) ? "true" : "false", mismatches);
+        /* The console line a farm's command board parses. */
+        printf("TCDSE v=1 pass=%d cycles=%.0f crc=%08lx vectors=%d max_abs_err=%.9g max_rel_err=%.9g\n",
+               pass ? 1 : 0, (double)cycles / TCDSE_BENCH_ITERATIONS,
+               (unsigned long)crc32_bytes(out_buf, sizeof out_buf), TV_COUNT, max_abs, max_rel);
 #else
         const uint64_t t0 = now_ns();
         for (int it = 0; it < TCDSE_BENCH_ITERATIONS; ++it) {

@@ -35,6 +35,12 @@ func Evaluate(g *model.Graph, ds *dataset.Dataset, m dataset.Metric, batch int) 
 // Predict runs g on every sample of ds, batch samples at a time, and returns the first graph
 // output for all samples, shape [N, ...].
 func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, error) {
+	return PredictProgress(g, ds, batch, nil)
+}
+
+// PredictProgress is Predict calling progress (when not nil) after every batch with the samples
+// done and their total.
+func PredictProgress(g *model.Graph, ds *dataset.Dataset, batch int, progress func(done, total int)) (*model.Tensor, error) {
 	switch {
 	case g == nil:
 		return nil, errors.New("evaluate: nil graph")
@@ -75,6 +81,9 @@ func Predict(g *model.Graph, ds *dataset.Dataset, batch int) (*model.Tensor, err
 			return nil, fmt.Errorf("evaluate graph %q: output shape changed from %v to %v between batches", g.Name, all.Shape[1:], o.Shape[1:])
 		}
 		all.Data = append(all.Data, o.Data...)
+		if progress != nil {
+			progress(to, n)
+		}
 	}
 	return all, nil
 }

@@ -21,6 +21,11 @@ const (
 	nsgaCrossoverProb = 0.9  // uniform crossover, else the child copies its first parent
 	nsgaNeighbourProb = 0.75 // a mutated rate moves one level up or down, else to any level
 	nsgaRetries       = 64   // attempts at a child not asked before
+	// nsgaUniformPrecisionProb is the chance that a child's layers all take one precision (a
+	// random layer's): mixing int8 and float32 layers adds conversions and a second arena, so
+	// an all-int8 design is often far from every mixed one in cost, and one-gene flips never
+	// reach it from a float population.
+	nsgaUniformPrecisionProb = 0.15
 )
 
 // NSGA2 is the non-dominated sorting genetic algorithm II over a [SearchSpace], in ask/tell
@@ -28,7 +33,8 @@ const (
 // Constraints use Deb's rule: a feasible point beats an infeasible one, two infeasible points
 // compare by violation. Parents are chosen by binary tournament on (rank, crowding distance);
 // children take every layer's gene from either parent (uniform crossover) and then mutate each
-// gene with probability 1/layers (a rate mostly moves to a neighbouring level); survivors are
+// gene with probability 1/layers (a rate mostly moves to a neighbouring level), and now and then
+// all layers take one layer's precision (nsgaUniformPrecisionProb); survivors are
 // the best popSize of parents and children by rank and crowding. A design is never asked
 // twice. Everything is deterministic for a seed and the sequence of Tell calls.
 type NSGA2 struct {
@@ -176,6 +182,12 @@ func (n *NSGA2) child() Design {
 		}
 		if len(n.space.Formats) > 1 && n.rng.Float64() < pm {
 			c[i].Format = n.rng.IntN(len(n.space.Formats))
+		}
+	}
+	if n.space.Int8 && n.rng.Float64() < nsgaUniformPrecisionProb {
+		int8 := c[n.rng.IntN(len(c))].Int8
+		for i := range c {
+			c[i].Int8 = int8
 		}
 	}
 	return c

@@ -72,6 +72,14 @@ type GenerateSpec struct {
 type HILSpec struct {
 	Board          string `json:"board,omitempty" yaml:"board"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" yaml:"timeout_seconds"`
+	// Priority is the farm priority of the sweep's board jobs: "interactive" (ahead of every
+	// batch job of the class) or "batch" (the default).
+	Priority string `json:"priority,omitempty" yaml:"priority"`
+	// Calibrate makes calibration a sweep step: once at least MinPoints points were measured
+	// with a cycle count, the cost model is fitted to them, the measured points re-priced and
+	// the fitted model stored for the board class.
+	Calibrate bool `json:"calibrate,omitempty" yaml:"calibrate"`
+	MinPoints int  `json:"min_points,omitempty" yaml:"min_points"`
 }
 
 // Defaults used when a field is zero.
@@ -196,6 +204,17 @@ func (s SweepSpec) Validate() error {
 	}
 	if s.Target == "" {
 		bad("target", "missing, e.g. tc387:cpu2")
+	}
+	switch s.HIL.Priority {
+	case "", "interactive", "batch":
+	default:
+		bad("hil.priority", "%q is not interactive or batch", s.HIL.Priority)
+	}
+	if s.HIL.Calibrate && s.HIL.Board == "" {
+		bad("hil.calibrate", "needs hil.board: the measurements come from a board class")
+	}
+	if s.HIL.MinPoints < 0 {
+		bad("hil.min_points", "%d is negative", s.HIL.MinPoints)
 	}
 	if ext := strings.ToLower(filepath.Ext(s.CostModel)); s.CostModel != "" && ext != ".json" && ext != ".yaml" && ext != ".yml" {
 		bad("cost_model", "%q: want the .json (or .yaml) file written by tcdse calibrate --out", s.CostModel)

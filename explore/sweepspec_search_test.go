@@ -49,3 +49,13 @@ out: out
 		t.Errorf("bound %v, want the floor's", b)
 	}
 }
+
+func TestExampleSearchSpecLoads(t *testing.T) {
+	s, err := LoadSweepSpec("../examples/lenet/sweep-search.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Search == nil || s.Search.Method != SearchNSGA2 || s.Search.Budget != 40 {
+		t.Errorf("search %+v", s.Search)
+	}
+}

@@ -82,14 +82,9 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 	if cfg.WorkDir == "" {
 		cfg.WorkDir = os.TempDir()
 	}
-	// Drivers run programs from the job directory, which must not depend on their working directory.
-	abs, err := filepath.Abs(cfg.WorkDir)
-	if err != nil {
-		return nil, fmt.Errorf("new HIL agent %q: work directory: %w", cfg.Name, err)
-	}
-	cfg.WorkDir = abs
-	if err := os.MkdirAll(cfg.WorkDir, 0o755); err != nil {
-		return nil, fmt.Errorf("new HIL agent %q: work directory: %w", cfg.Name, err)
+	var err error
+	if cfg.WorkDir, err = makeWorkDir(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("new HIL agent %q: %w", cfg.Name, err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -106,6 +101,19 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 		slots: make(chan struct{}, cfg.Concurrency),
 		ready: make(chan struct{}),
 	}, nil
+}
+
+// makeWorkDir creates an agent's work directory and returns its absolute path: drivers run
+// programs from job directories below it, which must not depend on the working directory.
+func makeWorkDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	return abs, nil
 }
 
 // Info returns what the agent answers on [AgentsSubject].
@@ -260,33 +268,47 @@ func (a *Agent) run(ctx context.Context, data []byte) (*RunResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, req.timeout())
 	defer cancel()
 	a.log.Info("HIL job started", "job", req.JobID, "bucket", req.Bucket, "object", req.Object)
+	return runTree(ctx, a.js, &req, a.cfg.Driver, a.cfg.WorkDir, a.log)
+}
 
-	artifact, err := fetchArtifact(ctx, a.js, &req)
+// runTree fetches the tree req names, unpacks it into a fresh directory under workDir, runs
+// driver on it and removes the directory. The returned result is never nil; on error it
+// holds whatever was learned before the failure.
+func runTree(ctx context.Context, js jetstream.JetStream, req *RunRequest, driver Driver, workDir string, log *slog.Logger) (*RunResult, error) {
+	res := &RunResult{JobID: req.JobID}
+	artifact, err := fetchArtifact(ctx, js, req)
 	if err != nil {
 		return res, err
 	}
-	dir, err := os.MkdirTemp(a.cfg.WorkDir, "job-*")
+	return runArtifact(ctx, artifact, req.JobID, driver, workDir, log)
+}
+
+// runArtifact unpacks a packed tree into a fresh directory under workDir, runs driver on it
+// and removes the directory.
+func runArtifact(ctx context.Context, artifact []byte, job string, driver Driver, workDir string, log *slog.Logger) (*RunResult, error) {
+	res := &RunResult{JobID: job}
+	dir, err := os.MkdirTemp(workDir, "job-*")
 	if err != nil {
 		return res, fmt.Errorf("job directory: %w", err)
 	}
 	defer func() {
 		if err := os.RemoveAll(dir); err != nil {
-			a.log.Warn("HIL job directory not removed", "dir", dir, "err", err)
+			log.Warn("HIL job directory not removed", "dir", dir, "err", err)
 		}
 	}()
 	if err := Unpack(artifact, dir); err != nil {
-		return res, fmt.Errorf("object %q: %w", req.Object, err)
+		return res, fmt.Errorf("job %q: %w", job, err)
 	}
-	out, err := a.cfg.Driver.Run(ctx, dir)
+	out, err := driver.Run(ctx, dir)
 	if out == nil && err == nil {
-		err = fmt.Errorf("driver %q returned no result", a.cfg.Driver.Name())
+		err = fmt.Errorf("driver %q returned no result", driver.Name())
 	}
 	if out != nil {
 		*res = *out
-		res.JobID = req.JobID
+		res.JobID = job
 	}
 	if err != nil {
-		return res, fmt.Errorf("driver %q: %w", a.cfg.Driver.Name(), err)
+		return res, fmt.Errorf("driver %q: %w", driver.Name(), err)
 	}
 	return res, nil
 }

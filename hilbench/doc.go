@@ -1,6 +1,43 @@
 // Package hilbench runs generated C source trees on hardware-in-the-loop (HIL) boards reached
-// over NATS: the wire protocol, the board agent that serves it, the client that the sweep's
-// activities use, and the "host" driver that builds and runs a tree on the local machine.
+// over NATS: the board farm (a durable job queue, leases, a board registry, health and
+// quarantine), the drivers that build and run a tree on one kind of board (host, callgrind,
+// command, sim), and the older request/reply protocol with its [Agent] and [Client].
+//
+// # Farm
+//
+// Jobs are [RunRequest]s in the JetStream work-queue stream [JobsStream], one subject per
+// board class and priority ([JobSubject]: tcdse.farm.jobs.<class>.<interactive|batch>). The
+// job id is the Nats-Msg-Id: queueing an id again within the dedup window queues nothing.
+// Every [FarmAgent] of a class pulls from the class's two durable consumers, interactive first,
+// so an interactive job overtakes every queued batch job and each priority is first in,
+// first out. A submitter rings tcdse.farm.wake.<class> (core NATS) so idle agents fetch at
+// once; they also poll.
+//
+// Invariants:
+//   - A job runs under a lease ("lease.<job>" in [LeasesBucket]) whose KV revision is the
+//     fencing token. The agent renews it and sends an in-progress ack every third of the
+//     lease time ([FarmConfig].Lease, the consumers' AckWait). An agent that dies or stalls
+//     stops both: the job is redelivered after the lease time to another board, which may take
+//     the lease over only once it has expired.
+//   - A result is recorded only by a compare-and-set of the lease to "done" with the token the
+//     agent holds; a late agent whose lease was taken over fails that write, logs the refusal
+//     and keeps its result under tcdse.farm.refused.<job>, never under the results subject.
+//   - Order of recording: journal (bbolt, on the agent) -> fence (lease done, result inside)
+//     -> publish to [ResultsStream] (Nats-Msg-Id = job id) -> ack the job -> drop the journal
+//     entry. A crash anywhere re-runs nothing: the restarted agent records its journal, and a
+//     board handed a job whose lease is done publishes the lease's result instead of running.
+//   - [ResultsStream] keeps every result: the record of every measurement.
+//   - Infrastructure failures (driver errors: hang, crash, garbage output, lost board) hand
+//     the job back (NAK) until its last delivery ([FarmConfig].MaxDeliver), which records the
+//     error. A failed comparison on a board with a health job is re-judged by that job: if the
+//     health job fails too, the board is at fault and the job goes elsewhere. QuarantineAfter
+//     such failures in a row quarantine the board; a quarantined board takes no jobs and runs
+//     its health job until it passes (or an operator releases it).
+//   - The registry ("board.<name>" in [BoardsBucket]) is rewritten at every heartbeat;
+//     readers show a board as offline when its heartbeat is older than [OfflineAfter].
+//     Operators steer boards through "control.<name>" (drain, release).
+//   - Agents run only what their own configuration says ([AgentFile]); a job carries a tree
+//     reference, never a command.
 //
 // # Artifacts
 //
@@ -10,7 +47,7 @@
 // ([SHA256Hex]). Only the reference travels in messages. Agents extract archives with
 // [Unpack], which accepts regular files and directories only and bounds size and count.
 //
-// # Protocol (version 1, [ProtocolVersion])
+// # Request/reply protocol (version 1, [ProtocolVersion])
 //
 // All messages are JSON, using NATS request/reply.
 //
@@ -46,7 +83,8 @@
 // a client whose deadline is shorter than queueing plus the job may give up first.
 //
 // An agent compiles and executes whatever tree it is sent: connect agents only to a NATS
-// server whose publishers are trusted.
+// server whose publishers are trusted. Sweeps and the CLI use the farm; this protocol remains
+// for callers that want a plain request/reply.
 //
 // Discovery: a request on
 //

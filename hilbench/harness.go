@@ -17,6 +17,8 @@ type HarnessReport struct {
 	MaxRelErr      float64 `json:"max_rel_err"`
 	Iterations     int     `json:"iterations"`
 	NsPerInference float64 `json:"ns_per_inference"`
+	// CyclesPerInference is present when the harness counts CPU cycles (CCNT on TriCore).
+	CyclesPerInference float64 `json:"cycles_per_inference,omitempty"`
 }
 
 // harnessFields are the keys a report must have; unknown extra keys are allowed.

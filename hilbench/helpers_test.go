@@ -142,20 +142,7 @@ func startAgent(t testing.TB, url string, cfg hilbench.AgentConfig) *hilbench.Ag
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	select {
-	case <-a.Ready():
-	case err := <-done:
-		cancel()
-		t.Fatalf("agent %s: Serve returned early: %v", cfg.Name, err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("agent %s: Serve: %v", cfg.Name, err)
-		}
+	serveInTest(t, "agent "+cfg.Name, a.Serve, a.Ready(), func() {
 		left, err := os.ReadDir(cfg.WorkDir)
 		if err != nil {
 			t.Errorf("agent %s: %v", cfg.Name, err)
@@ -165,6 +152,31 @@ func startAgent(t testing.TB, url string, cfg hilbench.AgentConfig) *hilbench.Ag
 		}
 	})
 	return a
+}
+
+// serveInTest runs serve until the end of the test: it waits for ready (failing the test if
+// serve returns first), and at cleanup cancels serve, checks that it returned nil and runs
+// after (if not nil).
+func serveInTest(t testing.TB, who string, serve func(context.Context) error, ready <-chan struct{}, after func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("%s: Serve returned early: %v", who, err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: Serve: %v", who, err)
+		}
+		if after != nil {
+			after()
+		}
+	})
 }
 
 // testLogger sends an agent's logs to the test's output.

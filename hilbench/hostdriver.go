@@ -37,12 +37,39 @@ func (d HostDriver) Run(ctx context.Context, dir string) (*RunResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("host driver: %w", err)
 	}
-	cc := d.CC
+	res, err := makeHarness(ctx, "host driver", dir, d.CC, d.MakeArgs)
+	if err != nil || !res.Built {
+		return res, err
+	}
+	rep, err := runHarness(ctx, "host driver", dir, []string{filepath.Join(dir, "harness")})
+	if err != nil {
+		return res, err
+	}
+	res.fill(rep)
+	return res, nil
+}
+
+// fill copies a harness report into the result.
+func (r *RunResult) fill(rep *HarnessReport) {
+	r.Pass = rep.Pass
+	r.Vectors = rep.Vectors
+	r.MaxAbsErr = rep.MaxAbsErr
+	r.MaxRelErr = rep.MaxRelErr
+	r.Iterations = rep.Iterations
+	r.NsPerInference = rep.NsPerInference
+	if rep.CyclesPerInference > 0 {
+		r.CyclesPerInference, r.CycleUnit = rep.CyclesPerInference, "cycles"
+	}
+}
+
+// makeHarness runs `make -B -C dir CC=<cc> <makeArgs...> harness` bound by ctx. A failing make
+// is a result with Built=false and the log tail, not an error.
+func makeHarness(ctx context.Context, who, dir, cc string, makeArgs []string) (*RunResult, error) {
 	if cc == "" {
 		cc = "gcc"
 	}
 	// -B: rebuild even if the tree shipped a harness binary that looks up to date.
-	args := append([]string{"-B", "-C", dir, "CC=" + cc}, d.MakeArgs...)
+	args := append([]string{"-B", "-C", dir, "CC=" + cc}, makeArgs...)
 	args = append(args, "harness")
 
 	buildLog := newTailBuffer(MaxLogTail)
@@ -50,23 +77,29 @@ func (d HostDriver) Run(ctx context.Context, dir string) (*RunResult, error) {
 	build.Stdout = buildLog
 	build.Stderr = buildLog
 	killGroupOnCancel(build)
-	err = build.Run()
+	err := build.Run()
 	res := &RunResult{BuildLog: buildLog.String()}
 	if err != nil {
 		if ctx.Err() != nil {
-			return res, fmt.Errorf("host driver: build in %s stopped: %w; build log tail:\n%s", dir, context.Cause(ctx), res.BuildLog)
+			return res, fmt.Errorf("%s: build in %s stopped: %w; build log tail:\n%s", who, dir, context.Cause(ctx), res.BuildLog)
 		}
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) {
 			return res, nil // The tree does not compile: a result, not an error.
 		}
-		return res, fmt.Errorf("host driver: running make in %s: %w", dir, err)
+		return res, fmt.Errorf("%s: running make in %s: %w", who, dir, err)
 	}
 	res.Built = true
+	return res, nil
+}
 
+// runHarness runs argv (the harness, possibly under a tool) in dir and parses its report.
+// A missing or malformed line, a crash, a timeout, or an exit status that contradicts the
+// reported pass flag (the harness exits 0 iff it passes) is an error that quotes the output.
+func runHarness(ctx context.Context, who, dir string, argv []string) (*HarnessReport, error) {
 	stdout := newTailBuffer(maxHarnessStdout)
 	stderr := newTailBuffer(MaxLogTail)
-	harness := exec.CommandContext(ctx, filepath.Join(dir, "harness"))
+	harness := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	harness.Dir = dir
 	harness.Stdout = stdout
 	harness.Stderr = stderr
@@ -77,34 +110,28 @@ func (d HostDriver) Run(ctx context.Context, dir string) (*RunResult, error) {
 			truncateTail(stdout.String(), MaxLogTail), stderr.String())
 	}
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("host driver: harness in %s stopped: %w; %s", dir, context.Cause(ctx), outputTail())
+		return nil, fmt.Errorf("%s: harness in %s stopped: %w; %s", who, dir, context.Cause(ctx), outputTail())
 	}
 	exitCode := 0
 	if runErr != nil {
 		var exitErr *exec.ExitError
 		if !errors.As(runErr, &exitErr) {
-			return res, fmt.Errorf("host driver: starting %s/harness: %w", dir, runErr)
+			return nil, fmt.Errorf("%s: starting %s: %w", who, argv[0], runErr)
 		}
 		if !exitErr.Exited() {
-			return res, fmt.Errorf("host driver: harness in %s died: %v; %s", dir, exitErr, outputTail())
+			return nil, fmt.Errorf("%s: harness in %s died: %v; %s", who, dir, exitErr, outputTail())
 		}
 		exitCode = exitErr.ExitCode()
 	}
 	rep, err := ParseHarnessOutput([]byte(stdout.String()))
 	if err != nil {
-		return res, fmt.Errorf("host driver: harness in %s (exit status %d): %w; %s", dir, exitCode, err, outputTail())
+		return nil, fmt.Errorf("%s: harness in %s (exit status %d): %w; %s", who, dir, exitCode, err, outputTail())
 	}
 	if rep.Pass != (exitCode == 0) {
-		return res, fmt.Errorf("host driver: harness in %s reported pass=%t but exited with status %d; %s",
-			dir, rep.Pass, exitCode, outputTail())
+		return nil, fmt.Errorf("%s: harness in %s reported pass=%t but exited with status %d; %s",
+			who, dir, rep.Pass, exitCode, outputTail())
 	}
-	res.Pass = rep.Pass
-	res.Vectors = rep.Vectors
-	res.MaxAbsErr = rep.MaxAbsErr
-	res.MaxRelErr = rep.MaxRelErr
-	res.Iterations = rep.Iterations
-	res.NsPerInference = rep.NsPerInference
-	return res, nil
+	return rep, nil
 }
 
 // processWaitDelay is how long Wait waits for output pipes after the process was killed.

@@ -50,6 +50,12 @@ type RunRequest struct {
 	SHA256 string `json:"sha256"`
 	// TimeoutSeconds bounds the whole job on the agent; 0 means [DefaultRunTimeout].
 	TimeoutSeconds int `json:"timeout_seconds"`
+	// Priority orders farm jobs of one class (empty: batch); see [Priority].
+	Priority Priority `json:"priority,omitempty"`
+	// Label is a human-readable name of the job (e.g. the sweep point), for logs and reports.
+	Label string `json:"label,omitempty"`
+	// SubmittedUnixMS is when the job was queued on the farm (set by [Farm.Submit]).
+	SubmittedUnixMS int64 `json:"submitted_unix_ms,omitempty"`
 }
 
 // RunResult is an agent's reply to a [RunRequest]. A tree that does not build has
@@ -80,6 +86,23 @@ type RunResult struct {
 	Error string `json:"error,omitempty"`
 	// DurationMS is the wall time the agent spent on the job, in milliseconds.
 	DurationMS int64 `json:"duration_ms"`
+	// CyclesPerInference is the board's own count per inference when it has one: CPU cycles
+	// (CCNT) on a TC3xx, instructions under callgrind, simulated cycles on a sim board.
+	CyclesPerInference float64 `json:"cycles_per_inference,omitempty"`
+	// CycleUnit says what CyclesPerInference counts: "cycles", "instructions" or "sim-cycles".
+	CycleUnit string `json:"cycle_unit,omitempty"`
+	// Farm fields: the class the job was queued for, the lease's fencing token, the delivery
+	// attempt that produced the result, and the time the job waited in the queue.
+	Class      string `json:"class,omitempty"`
+	LeaseToken uint64 `json:"lease_token,omitempty"`
+	Attempt    int    `json:"attempt,omitempty"`
+	WaitMS     int64  `json:"wait_ms,omitempty"`
+	// Label echoes the request's label.
+	Label string `json:"label,omitempty"`
+	// Bucket and Object name the tree that was run (farm results), so that a measurement can
+	// be traced back to its code and graph (calibration reads them).
+	Bucket string `json:"bucket,omitempty"`
+	Object string `json:"object,omitempty"`
 }
 
 // AgentInfo is an agent's answer on [AgentsSubject].
@@ -108,11 +131,8 @@ func ValidateBoard(board string) error {
 	if board == "" {
 		return fmt.Errorf("board name is empty")
 	}
-	for _, r := range board {
-		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
-		if !ok {
-			return fmt.Errorf("board name %q has %q; only letters, digits, '-' and '_' are allowed", board, r)
-		}
+	if !validToken(board) {
+		return fmt.Errorf("board name %q: only letters, digits, '-' and '_' are allowed", board)
 	}
 	return nil
 }
@@ -123,6 +143,9 @@ func (r *RunRequest) Validate() error {
 		return fmt.Errorf("run request %q: protocol version %d, this side speaks version %d", r.JobID, r.Version, ProtocolVersion)
 	}
 	if err := ValidateBoard(r.Board); err != nil {
+		return fmt.Errorf("run request %q: %w", r.JobID, err)
+	}
+	if _, err := ParsePriority(string(r.Priority)); err != nil {
 		return fmt.Errorf("run request %q: %w", r.JobID, err)
 	}
 	if r.Bucket == "" {

@@ -2,15 +2,16 @@ package report
 
 import (
 	"math"
-	"sort"
+
+	"github.com/tcdse/tcdse/dataset"
 )
 
 // Calibration compares the estimated cycles of the points a board ran with what the board
 // measured.
 type Calibration struct {
-	// Unit is "cycles" when the boards reported cycles, "ns" when they reported only time (the
-	// host board: its time is not the target's, so Scale is fitted and only the spread and the
-	// ranking say how good the estimates are).
+	// Unit is "cycles" when boards counted the target's cycles; otherwise what another machine
+	// measured: "instructions" (callgrind) or "ns" (the host board's time). Then Scale is fitted
+	// and only the spread around it and the ranking say how good the estimates are.
 	Unit  string `json:"unit"`
 	Pairs []Pair `json:"pairs"`
 	// Scale turns estimated cycles into the measured unit: 1 for cycles; for ns the geometric
@@ -32,19 +33,22 @@ type Pair struct {
 	Board     string  `json:"board"`
 }
 
-// Calibrate pairs every passing board run that measured something with its point's estimated
-// cycles. It returns nil when no board measured anything. Runs in cycles win over runs in time
-// when both exist.
-func Calibrate(pairsCycles, pairsNs []Pair) *Calibration {
-	pairs, unit := pairsCycles, "cycles"
-	if len(pairs) == 0 {
-		pairs, unit = pairsNs, "ns"
+// Calibrate compares the pairs of the best unit measured: the target's cycles, else
+// instructions, else nanoseconds (byUnit's keys). It returns nil when nothing was measured.
+func Calibrate(byUnit map[string][]Pair) *Calibration {
+	var pairs []Pair
+	var unit string
+	for _, u := range []string{"cycles", "instructions", "ns"} {
+		if len(byUnit[u]) > 0 {
+			pairs, unit = byUnit[u], u
+			break
+		}
 	}
 	if len(pairs) == 0 {
 		return nil
 	}
 	c := &Calibration{Unit: unit, Pairs: pairs, Scale: 1}
-	if unit == "ns" {
+	if unit != "cycles" {
 		s := 0.0
 		for _, p := range pairs {
 			s += math.Log(p.Measured / float64(p.Estimated))
@@ -61,51 +65,6 @@ func Calibrate(pairsCycles, pairsNs []Pair) *Calibration {
 	for i, p := range pairs {
 		est[i], meas[i] = float64(p.Estimated), p.Measured
 	}
-	c.Spearman = spearman(est, meas)
+	c.Spearman = dataset.Spearman(est, meas)
 	return c
-}
-
-// spearman is the Pearson correlation of the ranks (ties share their mean rank).
-func spearman(a, b []float64) float64 {
-	if len(a) < 2 {
-		return 0
-	}
-	ra, rb := ranks(a), ranks(b)
-	var ma, mb float64
-	for i := range ra {
-		ma += ra[i]
-		mb += rb[i]
-	}
-	ma /= float64(len(ra))
-	mb /= float64(len(rb))
-	var sab, saa, sbb float64
-	for i := range ra {
-		sab += (ra[i] - ma) * (rb[i] - mb)
-		saa += (ra[i] - ma) * (ra[i] - ma)
-		sbb += (rb[i] - mb) * (rb[i] - mb)
-	}
-	if saa == 0 || sbb == 0 {
-		return 0
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool { return v[idx[i]] < v[idx[j]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		for k := i; k <= j; k++ {
-			r[idx[k]] = float64(i+j)/2 + 1
-		}
-		i = j + 1
-	}
-	return r
 }

@@ -68,6 +68,7 @@ type selftest struct {
 	Thresholds   int      `json:"thresholds"`
 	CalibMarks   int      `json:"calib_marks"`
 	CompareRows  int      `json:"compare_rows"`
+	HVLines      int      `json:"hv_lines"`
 }
 
 var selftestRE = regexp.MustCompile(`<pre id="selftest"[^>]*>([^<]*)</pre>`)
@@ -115,8 +116,8 @@ func TestPageInChromium(t *testing.T) {
 	if st.DetailBefore == st.DetailAfter || st.LayerRows < 5 {
 		t.Errorf("clicking a mark did not open its details: %q -> %q, %d layer rows", st.DetailBefore, st.DetailAfter, st.LayerRows)
 	}
-	if st.Curves != 2 || st.Thresholds != 1 || st.CalibMarks != 2 || st.CompareRows < 8 {
-		t.Errorf("sections: %d curves, %d threshold lines, %d measured points, %d compare rows", st.Curves, st.Thresholds, st.CalibMarks, st.CompareRows)
+	if st.Curves != 2 || st.Thresholds != 1 || st.CalibMarks != 2 || st.CompareRows < 8 || st.HVLines != 1 {
+		t.Errorf("sections: %d curves, %d threshold lines, %d measured points, %d compare rows, %d hypervolume lines", st.Curves, st.Thresholds, st.CalibMarks, st.CompareRows, st.HVLines)
 	}
 }
 

@@ -39,21 +39,14 @@ type Detail struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Layer is one node of the generated code: its cycles by cause, its weight bytes (ROM) and
-// output bytes (RAM), its weight format and sparsity.
+// Layer is one node of the generated code: its cycles by cause (tc3xx.LayerCost, without the
+// per-parameter counts), its weight bytes (ROM) and output bytes (RAM), its weight format and
+// sparsity.
 type Layer struct {
-	Node        string  `json:"node"`
-	Op          string  `json:"op"`
-	Kind        string  `json:"kind"`
-	Format      string  `json:"format,omitempty"`
-	DType       string  `json:"dtype,omitempty"`
-	Cycles      int64   `json:"cycles"`
-	Compute     float64 `json:"compute"`
-	Index       float64 `json:"index"`
-	Memory      float64 `json:"memory"`
-	Overhead    float64 `json:"overhead"`
-	WeightBytes int     `json:"weight_bytes"`
-	OutBytes    int     `json:"out_bytes"`
+	tc3xx.LayerCost
+	Op          string `json:"op"`
+	WeightBytes int    `json:"weight_bytes"`
+	OutBytes    int    `json:"out_bytes"`
 	// Fused names the layer this one's work is done in (no code of its own).
 	Fused    string  `json:"fused,omitempty"`
 	Weights  int     `json:"weights,omitempty"`
@@ -135,11 +128,8 @@ func DetailOf(resultsDir, dir, label, target string) (Detail, error) {
 	d.WeightBytes, d.CodeBytes, d.ArenaBytes, d.IOBytes = cost.WeightBytes, cost.CodeBytes, cost.ArenaBytes, cost.IOBytes
 	for i, lc := range cost.Layers {
 		lp := plan.Layers[i]
-		l := Layer{
-			Node: lc.Node, Op: lp.Op, Kind: lc.Kind, Format: lc.Format, DType: lc.DType, Cycles: lc.Cycles,
-			Compute: lc.Compute, Index: lc.Index, Memory: lc.Memory, Overhead: lc.Overhead,
-			WeightBytes: lp.WeightBytes, OutBytes: lp.OutBytes, Fused: lp.FusedInto,
-		}
+		lc.Counts, lc.Fixed = nil, 0 // the page shows causes, not the cost model's parameters
+		l := Layer{LayerCost: lc, Op: lp.Op, WeightBytes: lp.WeightBytes, OutBytes: lp.OutBytes, Fused: lp.FusedInto}
 		if s, ok := sp[lc.Node]; ok {
 			l.Weights, l.Sparsity = s.Weights, s.Sparsity
 		}

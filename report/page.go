@@ -24,6 +24,9 @@ type Page struct {
 	Curves   []Curve      `json:"curves,omitempty"`
 	Walk     []WalkStep   `json:"walk,omitempty"`
 	Calib    *Calibration `json:"calibration,omitempty"`
+	// Hypervolume is the front's hypervolume and its curve against evaluations, when the sweep
+	// measured it.
+	Hypervolume *pareto.HypervolumeResult `json:"hypervolume,omitempty"`
 	// Files are the results directory's report files, relative to it.
 	Files []File `json:"files,omitempty"`
 }
@@ -97,7 +100,7 @@ func Build(s Sweep) (Page, error) {
 		p.Points = append(p.Points, pp)
 	}
 
-	var nsPairs, cyclePairs []Pair
+	measured := map[string][]Pair{}
 	for i, t := range s.Code {
 		idx, ok := byLabel[t.Label]
 		if !ok {
@@ -111,17 +114,24 @@ func Build(s Sweep) (Page, error) {
 			b := s.Boards[i]
 			d.Board = &b
 			est := p.Points[idx].Cycles
+			pair := Pair{Label: t.Label, Estimated: est, Board: b.Board}
 			switch {
 			case !b.Pass || est <= 0:
-			case b.Cycles > 0:
-				cyclePairs = append(cyclePairs, Pair{Label: t.Label, Estimated: est, Measured: float64(b.Cycles), Board: b.Board})
+			case b.targetCycles():
+				pair.Measured = b.CyclesPerInference
+				measured["cycles"] = append(measured["cycles"], pair)
+			case b.CycleUnit == "instructions" && b.CyclesPerInference > 0:
+				pair.Measured = b.CyclesPerInference
+				measured["instructions"] = append(measured["instructions"], pair)
 			case b.NsPerInference > 0:
-				nsPairs = append(nsPairs, Pair{Label: t.Label, Estimated: est, Measured: b.NsPerInference, Board: b.Board})
+				pair.Measured = b.NsPerInference
+				measured["ns"] = append(measured["ns"], pair)
 			}
 		}
 		p.Points[idx].Detail = &d
 	}
-	p.Calib = Calibrate(cyclePairs, nsPairs)
+	p.Calib = Calibrate(measured)
+	p.Hypervolume = r.Hypervolume
 	p.Curves = curves(s, p.Points)
 	p.Walk = walk(p.Points, byLabel)
 	return p, nil

@@ -28,8 +28,9 @@ var layerColors = []color.RGBA{
 }
 
 // WritePlots writes the static plots of p into dir/plots as SVG and PNG: front (quality
-// against ROM, coloured by kind), sensitivity (quality against rate per layer) when the sweep
-// probed, and layers (cycles per layer of each point with code) when a point has them. It
+// against ROM of the points that fit, coloured by kind, front points ringed), sensitivity (quality against rate per layer) when the sweep
+// probed, hypervolume (against evaluations) when the sweep measured it, and layers (cycles per
+// layer of each point with code) when a point has them. It
 // returns the paths written.
 func WritePlots(dir string, p Page) ([]string, error) {
 	out := filepath.Join(dir, PlotsDir)
@@ -63,6 +64,27 @@ func WritePlots(dir string, p Page) ([]string, error) {
 			return paths, err
 		}
 	}
+	if hv := p.Hypervolume; hv != nil && len(hv.Trace) > 0 {
+		pl := plot.New()
+		pl.Title.Text = fmt.Sprintf("%s: hypervolume against evaluations (final %.4f)", p.Name, hv.Value)
+		pl.X.Label.Text = "evaluations"
+		pl.Y.Label.Text = "normalised hypervolume"
+		pl.Add(plotter.NewGrid())
+		xys := make(plotter.XYs, len(hv.Trace))
+		for i, t := range hv.Trace {
+			xys[i] = plotter.XY{X: float64(t.Evaluations), Y: t.Hypervolume}
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return paths, err
+		}
+		l.StepStyle = plotter.PreStep
+		l.Color = kindColors[KindGWP]
+		pl.Add(l)
+		if err := save(pl, "hypervolume", 8*vg.Inch, 4*vg.Inch); err != nil {
+			return paths, err
+		}
+	}
 	if layers, err := layersPlot(p); err != nil {
 		return paths, err
 	} else if layers != nil {
@@ -75,7 +97,7 @@ func WritePlots(dir string, p Page) ([]string, error) {
 
 func frontPlot(p Page) (*plot.Plot, error) {
 	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("%s: %s against ROM on %s", p.Name, p.Metric, p.Target)
+	pl.Title.Text = fmt.Sprintf("%s: %s against ROM of the points that fit %s", p.Name, p.Metric, p.Target)
 	pl.X.Label.Text = "ROM (KB)"
 	pl.Y.Label.Text = p.Metric
 	pl.Add(plotter.NewGrid())
@@ -83,7 +105,7 @@ func frontPlot(p Page) (*plot.Plot, error) {
 		for _, onFront := range []bool{false, true} {
 			var xys plotter.XYs
 			for _, pt := range p.Points {
-				if pt.Kind == kind && pt.OnFront == onFront {
+				if pt.Kind == kind && pt.OnFront == onFront && pt.Fits {
 					xys = append(xys, plotter.XY{X: float64(pt.ROMBytes) / 1024, Y: pt.Quality})
 				}
 			}
@@ -109,8 +131,8 @@ func frontPlot(p Page) (*plot.Plot, error) {
 			}
 		}
 	}
-	pl.Legend.Top = true
-	pl.Legend.Left = false
+	pl.Legend.Top = false
+	pl.Legend.Left = true
 	return pl, nil
 }
 

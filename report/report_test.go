@@ -87,7 +87,9 @@ func fixture(t *testing.T) Sweep {
 	pts = append(pts, i8, search)
 	rep := pareto.Report{Metric: "top1", HigherIsBetter: true, Target: testTarget, ClockMHz: 300, Baseline: dense, Points: pts}
 	rep.Front = pareto.Front(pts, true)
+	rep.SetHypervolume(0.9 * dense.Quality)
 	rep.SetFootprintRatios()
+	rep.SetHypervolume(0.93)
 	if _, err := pareto.SaveFiles(dir, rep); err != nil {
 		t.Fatal(err)
 	}
@@ -145,24 +147,20 @@ func TestKindOf(t *testing.T) {
 }
 
 func TestCalibrate(t *testing.T) {
-	if Calibrate(nil, nil) != nil {
+	if Calibrate(nil) != nil {
 		t.Fatal("no pairs should give no calibration")
 	}
 	// Measured = 3 ns per cycle exactly: the fitted scale is 3 and the error zero.
 	ns := []Pair{{Label: "a", Estimated: 100, Measured: 300}, {Label: "b", Estimated: 200, Measured: 600}, {Label: "c", Estimated: 400, Measured: 1200}}
-	c := Calibrate(nil, ns)
+	c := Calibrate(map[string][]Pair{"ns": ns})
 	if c.Unit != "ns" || math.Abs(c.Scale-3) > 1e-9 || c.MeanAbsErr > 1e-9 || math.Abs(c.Spearman-1) > 1e-9 {
 		t.Fatalf("exact ns pairs: %+v", c)
 	}
 	// Cycles win over time; the estimate's own error is reported (scale 1).
 	cy := []Pair{{Label: "a", Estimated: 110, Measured: 100}, {Label: "b", Estimated: 180, Measured: 200}}
-	c = Calibrate(cy, ns)
+	c = Calibrate(map[string][]Pair{"cycles": cy, "ns": ns})
 	if c.Unit != "cycles" || c.Scale != 1 || math.Abs(c.MeanAbsErr-0.1) > 1e-9 || math.Abs(c.MaxAbsErr-0.1) > 1e-9 {
 		t.Fatalf("cycle pairs: %+v", c)
-	}
-	// Reversed ranking.
-	if r := spearman([]float64{1, 2, 3}, []float64{3, 2, 1}); math.Abs(r+1) > 1e-9 {
-		t.Fatalf("spearman of reversed = %g", r)
 	}
 }
 
@@ -269,7 +267,7 @@ func TestLoadDirAndWriteAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{HTMLFile, "front.svg", "front.png", "sensitivity.svg", "sensitivity.png", "layers.svg", "layers.png"}
+	want := []string{HTMLFile, "front.svg", "front.png", "sensitivity.svg", "sensitivity.png", "hypervolume.svg", "hypervolume.png", "layers.svg", "layers.png"}
 	if len(paths) != len(want) {
 		t.Fatalf("wrote %v", paths)
 	}

@@ -53,18 +53,27 @@ type CodeTree struct {
 	Files       []string `json:"files"`
 }
 
-// BoardRun is how a tree did on a board (hilbench.RunResult as points.json has it). Cycles is
-// the measured cycle count per inference when the board reports one; NsPerInference the
-// measured time.
+// BoardRun is how a tree did on a board (hilbench.RunResult as points.json has it):
+// NsPerInference is the measured time, CyclesPerInference the board's own count when it has
+// one, in CycleUnit ("cycles" on a TC3xx, "sim-cycles" on a simulated one, "instructions"
+// under callgrind).
 type BoardRun struct {
-	Board          string  `json:"board"`
-	Agent          string  `json:"agent"`
-	Built          bool    `json:"built"`
-	Pass           bool    `json:"pass"`
-	MaxRelErr      float64 `json:"max_rel_err"`
-	NsPerInference float64 `json:"ns_per_inference"`
-	Cycles         int64   `json:"cycles,omitempty"`
-	Error          string  `json:"error,omitempty"`
+	Board              string  `json:"board"`
+	Agent              string  `json:"agent"`
+	Built              bool    `json:"built"`
+	Pass               bool    `json:"pass"`
+	MaxRelErr          float64 `json:"max_rel_err"`
+	NsPerInference     float64 `json:"ns_per_inference"`
+	CyclesPerInference float64 `json:"cycles_per_inference,omitempty"`
+	CycleUnit          string  `json:"cycle_unit,omitempty"`
+	Error              string  `json:"error,omitempty"`
+}
+
+// targetCycles says whether the run counted the target's cycles (a TC3xx board or a simulated
+// one), which the estimates predict one for one; the host's counts and times are another
+// machine's.
+func (b BoardRun) targetCycles() bool {
+	return b.CyclesPerInference > 0 && b.Board != "host" && (b.CycleUnit == "cycles" || b.CycleUnit == "sim-cycles")
 }
 
 // ErrNoResults says a directory holds no front.json.

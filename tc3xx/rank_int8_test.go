@@ -67,7 +67,7 @@ func TestInt8RankingAgreesWithInstructionCounts(t *testing.T) {
 		ins = append(ins, float64(n))
 		t.Logf("%-26s sparsity %.3f, formats %-32s estimate %8d cycles, host %9d instructions", c.name, explore.Sparsity(g), formats(out.Plan), cost.Cycles, n)
 	}
-	rho := spearman(est, ins)
+	rho := dataset.Spearman(est, ins)
 	t.Logf("Spearman rank correlation of estimated cycles and host instruction counts over %d int8 LeNet candidates: %.3f", len(cands), rho)
 	if rho < 0.9 {
 		t.Errorf("int8 rank correlation %.3f < 0.9", rho)

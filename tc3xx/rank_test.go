@@ -2,16 +2,15 @@ package tc3xx
 
 import (
 	"bufio"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tcdse/tcdse/codegen"
+	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
 )
@@ -79,7 +78,7 @@ func TestRankingAgreesWithInstructionCounts(t *testing.T) {
 		ins = append(ins, float64(n))
 		t.Logf("candidate %2d: sparsity %.2f, formats %v: estimate %8d cycles, host %9d instructions", i, explore.Sparsity(g), formats(out.Plan), c.Cycles, n)
 	}
-	rho := spearman(est, ins)
+	rho := dataset.Spearman(est, ins)
 	t.Logf("Spearman rank correlation of estimated cycles and host instruction counts over %d LeNet candidates: %.3f", len(cands), rho)
 	if rho < 0.9 {
 		t.Errorf("rank correlation %.3f < 0.9", rho)
@@ -132,58 +131,4 @@ func instructionsOfRun(t *testing.T, out *codegen.Output) int64 {
 	}
 	t.Fatalf("%s has no totals line", cgOut)
 	return 0
-}
-
-// spearman returns the Spearman rank correlation of x and y (average ranks for ties).
-func spearman(x, y []float64) float64 {
-	rx, ry := ranks(x), ranks(y)
-	var mx, my float64
-	for i := range rx {
-		mx += rx[i]
-		my += ry[i]
-	}
-	mx /= float64(len(rx))
-	my /= float64(len(ry))
-	var sxy, sxx, syy float64
-	for i := range rx {
-		sxy += (rx[i] - mx) * (ry[i] - my)
-		sxx += (rx[i] - mx) * (rx[i] - mx)
-		syy += (ry[i] - my) * (ry[i] - my)
-	}
-	if sxx == 0 || syy == 0 {
-		return 0
-	}
-	return sxy / (math.Sqrt(sxx) * math.Sqrt(syy))
-}
-
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		for k := i; k <= j; k++ {
-			r[idx[k]] = float64(i+j)/2 + 1
-		}
-		i = j + 1
-	}
-	return r
-}
-
-func TestSpearman(t *testing.T) {
-	if r := spearman([]float64{1, 2, 3, 4}, []float64{10, 20, 30, 40}); r < 0.999 {
-		t.Errorf("identical order: %g", r)
-	}
-	if r := spearman([]float64{1, 2, 3, 4}, []float64{4, 3, 2, 1}); r > -0.999 {
-		t.Errorf("reversed order: %g", r)
-	}
-	if r := spearman([]float64{1, 2, 2, 3}, []float64{1, 2, 3, 4}); r < 0.9 || r > 0.99 {
-		t.Errorf("tie: %g", r)
-	}
 }

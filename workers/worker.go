@@ -83,7 +83,12 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		cache.Close()
 		return nil, err
 	}
-	acts := &activities.Activities{Objects: objects, Cache: shared, HIL: hilbench.NewClient(cfg.NATS), Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)}
+	farm, err := hilbench.OpenFarm(ctx, cfg.NATS, hilbench.FarmConfig{})
+	if err != nil {
+		cache.Close()
+		return nil, fmt.Errorf("workers: %w", err)
+	}
+	acts := &activities.Activities{Objects: objects, Cache: shared, HIL: farm, Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)}
 	out := &Worker{cache: cache, objects: objects}
 	for _, role := range cfg.Roles {
 		opts := worker.Options{

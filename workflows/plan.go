@@ -7,6 +7,7 @@ import (
 	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/store"
 )
@@ -208,13 +209,36 @@ func generateInputs(spec explore.SweepSpec, imp activities.ImportResult, chosen 
 }
 
 // boardInputs are the board runs of the generated trees, or none when the spec names no board.
+// calibrationInput returns the calibration step's input: the points whose board result passed
+// with a cycle count. ok is false, with a note saying why, when the spec does not ask for
+// calibration or fewer than hil.min_points (default 3) points were measured.
+func calibrationInput(spec explore.SweepSpec, imp activities.ImportResult, code []activities.GenerateResult, boards []hilbench.RunResult) (in activities.CalibrateInput, ok bool, note string) {
+	if !spec.HIL.Calibrate {
+		return in, false, ""
+	}
+	in = activities.CalibrateInput{Class: spec.HIL.Board, Target: spec.Target, CostModel: imp.CostModel}
+	for i, b := range boards {
+		if i < len(code) && b.Error == "" && b.Pass && b.CyclesPerInference > 0 {
+			in.Points = append(in.Points, activities.MeasuredPoint{Label: code[i].Label, Code: code[i].Code, Cycles: b.CyclesPerInference})
+		}
+	}
+	need := spec.HIL.MinPoints
+	if need <= 0 {
+		need = 3
+	}
+	if len(in.Points) < need {
+		return in, false, fmt.Sprintf("calibration skipped: %d points measured with a cycle count, hil.min_points is %d", len(in.Points), need)
+	}
+	return in, true, ""
+}
+
 func boardInputs(spec explore.SweepSpec, code []activities.GenerateResult) []activities.BoardInput {
 	if spec.HIL.Board == "" {
 		return nil
 	}
 	ins := make([]activities.BoardInput, 0, len(code))
 	for _, gen := range code {
-		ins = append(ins, activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds})
+		ins = append(ins, activities.BoardInput{Code: gen.Code, Board: spec.HIL.Board, Label: gen.Label, TimeoutSeconds: spec.HIL.TimeoutSeconds, Priority: spec.HIL.Priority})
 	}
 	return ins
 }

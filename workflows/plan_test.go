@@ -8,6 +8,7 @@ import (
 	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
+	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/store"
 )
@@ -167,5 +168,27 @@ func TestGenerateAndBoardInputs(t *testing.T) {
 	spec.HIL.Board = "host"
 	if b := boardInputs(spec, code); len(b) != 1 || b[0].Code.Key != "c" || b[0].Board != "host" {
 		t.Errorf("board runs: %+v", b)
+	}
+}
+
+func TestCalibrationInputNeedsMinPoints(t *testing.T) {
+	spec := explore.SweepSpec{Target: "tc387:cpu2", HIL: explore.HILSpec{Board: "sim", Calibrate: true, MinPoints: 2}}
+	code := []activities.GenerateResult{{Label: "a"}, {Label: "b"}, {Label: "c"}}
+	boards := []hilbench.RunResult{
+		{Pass: true, CyclesPerInference: 100},
+		{Pass: false, CyclesPerInference: 90},            // a failed check is no measurement
+		{Pass: true, CyclesPerInference: 80, Error: "x"}, // nor is an error
+	}
+	if _, ok, note := calibrationInput(spec, activities.ImportResult{}, code, boards); ok || note == "" {
+		t.Errorf("calibrated on one measurement (note %q)", note)
+	}
+	boards[1].Pass = true
+	in, ok, _ := calibrationInput(spec, activities.ImportResult{}, code, boards)
+	if !ok || len(in.Points) != 2 || in.Points[1].Label != "b" || in.Points[1].Cycles != 90 || in.Class != "sim" {
+		t.Errorf("input %+v ok=%t", in, ok)
+	}
+	spec.HIL.Calibrate = false
+	if _, ok, note := calibrationInput(spec, activities.ImportResult{}, code, boards); ok || note != "" {
+		t.Errorf("calibrated without hil.calibrate")
 	}
 }

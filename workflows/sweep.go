@@ -40,6 +40,8 @@ type SweepResult struct {
 	Report pareto.Report               `json:"report"`
 	Code   []activities.GenerateResult `json:"code,omitempty"`
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
+	// Calibration is the fit of the calibration step (hil.calibrate), when it ran.
+	Calibration *activities.CalibrateResult `json:"calibration,omitempty"`
 	// Outputs are every file the sweep produced, in the artifact store: the reports and each
 	// generated point's C tree and model (see activities.Output). `tcdse results` downloads them.
 	Outputs []activities.Output `json:"outputs,omitempty"`
@@ -61,7 +63,7 @@ func Sweep(ctx workflow.Context, spec explore.SweepSpec) (*SweepResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.writeReport}
+	phases := []func() error{r.importModel, r.sensitivity, r.gwp, r.unstructured, r.search, r.front, r.generate, r.boards, r.calibrate, r.writeReport}
 	for _, phase := range phases {
 		if err := phase(); err != nil {
 			return nil, err
@@ -297,7 +299,9 @@ func (r *sweepRun) generate() error {
 	return nil
 }
 
-// boards builds and runs each generated tree on the spec's board, one after the other.
+// boards builds and runs each generated tree on the spec's board class: all at once, as jobs
+// on the farm's queue that its boards share (histories from before the farm replay one after
+// the other). Results are kept in the order of the code.
 func (r *sweepRun) boards() error {
 	ins := boardInputs(r.spec, r.res.Code)
 	if ins == nil {
@@ -305,6 +309,21 @@ func (r *sweepRun) boards() error {
 		return nil
 	}
 	r.prog.Phase = "boards"
+	if workflow.GetVersion(r.ctx, "boards-in-parallel", workflow.DefaultVersion, 1) == 1 {
+		futures := make([]workflow.Future, len(ins))
+		for i, in := range ins {
+			futures[i] = workflow.ExecuteActivity(r.on(activities.RoleBoard), a.RunOnBoard, in)
+		}
+		for _, f := range futures {
+			var run hilbench.RunResult
+			if err := f.Get(r.ctx, &run); err != nil {
+				return err
+			}
+			r.prog.Done++
+			r.res.Boards = append(r.res.Boards, run)
+		}
+		return nil
+	}
 	for _, in := range ins {
 		var run hilbench.RunResult
 		if err := workflow.ExecuteActivity(r.on(activities.RoleBoard), a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
@@ -316,12 +335,32 @@ func (r *sweepRun) boards() error {
 	return nil
 }
 
+// calibrate fits the cost model to the board's measurements (hil.calibrate), when enough
+// points were measured.
+func (r *sweepRun) calibrate() error {
+	in, ok, note := calibrationInput(r.spec, r.imp, r.res.Code, r.res.Boards)
+	if note != "" {
+		r.prog.Note = note
+	}
+	if !ok {
+		return nil
+	}
+	r.prog.Phase = "calibrate"
+	var cal activities.CalibrateResult
+	if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.CalibrateBoards, in).Get(r.ctx, &cal); err != nil {
+		return err
+	}
+	r.res.Calibration = &cal
+	return nil
+}
+
 // writeReport stores the front, the points, the code listing and the HTML report in the
 // artifact store, and lists them with the code as the sweep's outputs. Histories from before
 // the store held outputs replay with the report written on the worker's disk.
 func (r *sweepRun) writeReport() error {
 	r.prog.Phase = "report"
-	in := activities.ReportInput{Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards}
+	in := activities.ReportInput{Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards,
+		Name: r.spec.Name, Sensitivity: r.res.Sensitivity, UnstructuredSensitivity: r.res.UnstructuredSensitivity}
 	if workflow.GetVersion(r.ctx, "outputs-in-store", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		in.OutDir = r.spec.Resolve(r.spec.Out)
 		return workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.WriteReport, in).Get(r.ctx, &r.res.Files)

@@ -21,6 +21,7 @@ import (
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/internal/natstest"
 	"github.com/tcdse/tcdse/pareto"
+	"github.com/tcdse/tcdse/report"
 	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/workers"
 	"github.com/tcdse/tcdse/workflows"
@@ -55,6 +56,16 @@ func lenetSpec(t *testing.T) explore.SweepSpec {
 // newEnv returns a workflow test environment whose activities are the real ones, backed by an
 // in-process NATS server with JetStream and a bbolt cache, plus a host board agent if gcc exists.
 func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
+	var board *hilbench.FarmAgentConfig
+	if withBoard {
+		board = &hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1}
+	}
+	env, _ := newEnvWithBoard(t, board)
+	return env
+}
+
+// newEnvWithBoard is newEnv with the given board agent (nil: none); it also returns the farm.
+func newEnvWithBoard(t *testing.T, board *hilbench.FarmAgentConfig) (*testsuite.TestWorkflowEnvironment, *hilbench.Farm) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	// Real activities on a loaded 2-core machine: the environment's 3 s default wall-clock
@@ -76,8 +87,8 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cache.Close() })
-	if withBoard {
-		agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-test", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: t.TempDir(), Concurrency: 1})
+	if board != nil {
+		agent, err := hilbench.NewFarmAgent(nc, *board)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,10 +103,14 @@ func newEnv(t *testing.T, withBoard bool) *testsuite.TestWorkflowEnvironment {
 		<-agent.Ready()
 		t.Cleanup(func() { cancel(); <-done })
 	}
-	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: hilbench.NewClient(nc), Dir: t.TempDir()})
+	farm, err := hilbench.OpenFarm(ctx, nc, hilbench.FarmConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm, Dir: t.TempDir()})
 	envObjects[env] = objects
 	t.Cleanup(func() { delete(envObjects, env) })
-	return env
+	return env, farm
 }
 
 // envObjects is the artifact store of each environment newEnv made.
@@ -167,7 +182,10 @@ func TestSweepLeNetEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"front.json", "front.csv", "front.txt"} {
+	if loaded, err := report.LoadDir(spec.Out); err != nil || len(loaded.Sensitivity) != len(res.Sensitivity) || loaded.WorkflowID == "" {
+		t.Errorf("sweep-result.json: %v; %d layers' sensitivity (want %d), workflow id %q", err, len(loaded.Sensitivity), len(res.Sensitivity), loaded.WorkflowID)
+	}
+	for _, name := range []string{"front.json", "front.csv", "front.txt", "sweep-result.json", "report.html", "plots/front.svg", "plots/sensitivity.png"} {
 		if _, err := os.Stat(filepath.Join(spec.Out, name)); err != nil {
 			t.Error(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/tcdse/tcdse/dataset"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/model"
+	"github.com/tcdse/tcdse/workflows"
 )
 
 // evalFlags are the options of `tcdse eval`: the data set (as a dataset.Spec) and what to report.
@@ -169,7 +170,13 @@ func runEval(modelPath string, f *evalFlags) (*evalResult, error) {
 	}
 	res.Metric = name
 	start := time.Now()
-	res.out, err = explore.Predict(g, ds, f.batch)
+	var progress func(done, total int)
+	if ds.Len() >= evalProgressSamples {
+		bar := newProgressBar(os.Stderr)
+		defer bar.finish()
+		progress = func(done, total int) { bar.show(workflows.Progress{Phase: "eval", Done: done, Total: total}) }
+	}
+	res.out, err = explore.PredictProgress(g, ds, f.batch, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +229,9 @@ func scoreAnomaly(res *evalResult, maxFPR float64) error {
 	}
 	return nil
 }
+
+// evalProgressSamples is the data size from which eval shows its progress (on stderr).
+const evalProgressSamples = 4096
 
 // defaultMetric picks anomaly for windowed data, top1 for labels and mse for targets.
 func defaultMetric(ds *dataset.Dataset, spec dataset.Spec) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +100,16 @@ func follow(ctx context.Context, g *globalFlags, c client.Client, objs *store.Ob
 		if err := download(ctx, objs, res.Outputs, dir, os.Stderr); err != nil {
 			return err
 		}
+	}
+	if g.json {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			WorkflowID string `json:"workflow_id"`
+			RunID      string `json:"run_id,omitempty"`
+			UIURL      string `json:"ui_url,omitempty"`
+			*workflows.SweepResult
+		}{id, runID, ui, res})
 	}
 	printResult(res, dir)
 	printReportLinks(res, dir, ui)

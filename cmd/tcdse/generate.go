@@ -27,6 +27,7 @@ type generateFlags struct {
 	vectors             int
 	seed                int64
 	force               bool
+	json                bool
 }
 
 func newGenerateCmd(_ *globalFlags) *cobra.Command {
@@ -60,6 +61,7 @@ target's cheapest fitting placement. An existing non-empty DIR is refused unless
 	fl.IntVar(&f.vectors, "vectors", 4, "random test vectors the harness checks")
 	fl.Int64Var(&f.seed, "seed", 1, "seed of the random test vectors")
 	fl.BoolVar(&f.force, "force", false, "write into an existing non-empty output directory")
+	fl.BoolVar(&f.json, "json", false, "print what was written as JSON: the directory, its files and the plan's totals")
 	return cmd
 }
 
@@ -219,6 +221,28 @@ func runGenerate(cmd *cobra.Command, modelPath string, f *generateFlags) error {
 		return fmt.Errorf("generate: %w", err)
 	}
 	p := out.Plan
+	if f.json {
+		var files []string
+		for _, fl := range out.Files {
+			files = append(files, fl.Name)
+		}
+		js, err := json.MarshalIndent(struct {
+			Dir           string   `json:"dir"`
+			Files         []string `json:"files"`
+			Format        string   `json:"format"`
+			WeightsMemory string   `json:"weights_memory"`
+			ArenaBytes    int      `json:"arena_bytes"`
+			WeightBytes   int      `json:"weight_bytes"`
+			CodeBytes     int      `json:"code_bytes_estimate"`
+			MACs          int      `json:"macs"`
+			EffectiveMACs int      `json:"effective_macs"`
+		}{f.out, files, f.format, opts.WeightsMemory, p.ArenaBytes, p.WeightBytes, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("generate: %w", err)
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), string(js))
+		return nil
+	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d files; arena %d B, weights %d B (%s, in %s), code about %d B, %d MACs (%d effective)\n",
 		f.out, len(out.Files), p.ArenaBytes, p.WeightBytes, f.format, opts.WeightsMemory, p.CodeBytesEstimate, p.MACs, p.EffectiveMACs)
 	return nil
@@ -288,7 +312,7 @@ type validateFlags struct {
 	timeout time.Duration
 }
 
-func newValidateCmd(_ *globalFlags) *cobra.Command {
+func newValidateCmd(g *globalFlags) *cobra.Command {
 	f := &validateFlags{}
 	cmd := &cobra.Command{
 		Use:   "validate DIR --board host",
@@ -296,23 +320,22 @@ func newValidateCmd(_ *globalFlags) *cobra.Command {
 		Long: `validate builds the tree in DIR (written by generate or by a sweep) with make and the
 host C compiler, runs its harness, which checks the C against the Go interpreter's outputs
 stored in test_vectors.h, and prints the result as JSON. It needs no NATS server: the host
-board driver runs in-process. It exits non-zero when the tree does not build or the check fails.`,
+board driver runs in-process. Any other --board is a board class of the farm on --nats: the tree
+goes to the artifact store and runs there as an interactive job (ahead of batch jobs). It exits
+non-zero when the tree does not build or the check fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runValidate(cmd, args[0], f)
+			return runValidate(cmd, g, args[0], f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.board, "board", "host", "board to run on (only host runs locally)")
+	fl.StringVar(&f.board, "board", "host", "board to run on: host runs locally, any other name is a farm board class")
 	fl.StringVar(&f.cc, "cc", "", "C compiler for the host board (default gcc)")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "bound on build and run")
 	return cmd
 }
 
-func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
-	if f.board != "host" {
-		return fmt.Errorf("validate: board %q: only the host board runs locally; other boards are reached through a sweep's board agents over NATS", f.board)
-	}
+func runValidate(cmd *cobra.Command, g *globalFlags, dir string, f *validateFlags) error {
 	if _, err := os.Stat(filepath.Join(dir, "harness.c")); err != nil {
 		return fmt.Errorf("validate: %s is not a generated tree: %w", dir, err)
 	}
@@ -325,7 +348,13 @@ func runValidate(cmd *cobra.Command, dir string, f *validateFlags) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	res, err := hilbench.HostDriver{CC: f.cc}.Run(ctx, dir)
+	var res *hilbench.RunResult
+	var err error
+	if f.board == "host" {
+		res, err = hilbench.HostDriver{CC: f.cc}.Run(ctx, dir)
+	} else {
+		res, err = runOnFarm(ctx, g, dir, f.board, max(f.timeout, time.Second))
+	}
 	if err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}

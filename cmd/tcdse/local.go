@@ -63,8 +63,8 @@ func (l *localStack) attach(ctx context.Context, g *globalFlags, temporalHostPor
 	if l.worker, err = workers.Start(ctx, workers.Config{Client: l.client, NATS: l.nc, DataDir: g.dataDir, Name: "local"}); err != nil {
 		return err
 	}
-	agent, err := hilbench.NewAgent(l.nc, hilbench.AgentConfig{
-		Name: "host-local", Board: "host", Driver: &hilbench.HostDriver{},
+	agent, err := hilbench.NewFarmAgent(l.nc, hilbench.FarmAgentConfig{
+		Name: "host-local", Class: "host", Driver: &hilbench.HostDriver{},
 		WorkDir: filepath.Join(g.dataDir, "boards"), Concurrency: 1, Logger: g.logger(),
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ type globalFlags struct {
 	dataDir   string
 	verbose   bool
 	ui        string
+	json      bool // set by the commands that take --json
 	cl        clusterFlags
 }
 
@@ -55,10 +56,11 @@ func newRoot() *cobra.Command {
 	root.AddCommand(
 		newUpCmd(g), newRunCmd(g), newSweepCmd(g), newWorkerCmd(g), newAgentCmd(g),
 		newTargetsCmd(),
-		newCalibrateCmd(),
+		newCalibrateCmd(g),
 		newAnalyzeCmd(),
 		newEvalCmd(),
 	)
+	root.AddCommand(newFarmCmd(g))
 	root.AddCommand(newGenerateCmd(g))
 	root.AddCommand(newValidateCmd(g))
 	root.AddCommand(newExportCmd(g))

@@ -37,7 +37,7 @@ default the results directory (for a workflow: the directory its outputs went to
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
 					Files []string `json:"files"`
@@ -45,10 +45,10 @@ default the results directory (for a workflow: the directory its outputs went to
 				}{paths, s.UIURL})
 			}
 			for _, p := range paths {
-				fmt.Println(relPath(p))
+				fmt.Fprintln(cmd.OutOrStdout(), relPath(p))
 			}
 			if s.UIURL != "" {
-				fmt.Println("workflow:", s.UIURL)
+				fmt.Fprintln(cmd.OutOrStdout(), "workflow:", s.UIURL)
 			}
 			return nil
 		},
@@ -98,7 +98,10 @@ func sweepOfResult(res *workflows.SweepResult) report.Sweep {
 		s.Code = append(s.Code, report.CodeTree{Label: c.Label, Dir: c.Dir, ArenaBytes: c.ArenaBytes, WeightBytes: c.WeightBytes, Files: c.Files})
 	}
 	for _, b := range res.Boards {
-		s.Boards = append(s.Boards, report.BoardRun{Board: b.Board, Agent: b.Agent, Built: b.Built, Pass: b.Pass, MaxRelErr: b.MaxRelErr, NsPerInference: b.NsPerInference, Error: b.Error})
+		s.Boards = append(s.Boards, report.BoardRun{
+			Board: b.Board, Agent: b.Agent, Built: b.Built, Pass: b.Pass, MaxRelErr: b.MaxRelErr, NsPerInference: b.NsPerInference,
+			CyclesPerInference: b.CyclesPerInference, CycleUnit: b.CycleUnit, Error: b.Error,
+		})
 	}
 	return s
 }

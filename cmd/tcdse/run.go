@@ -10,7 +10,7 @@ import (
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "run SPEC.yaml",
 		Short: "Run one sweep on the embedded stack, start to finish (what `make run` does)",
 		Long: `run starts the embedded Temporal server and NATS with a worker and a host board agent in this
@@ -54,4 +54,6 @@ where the outputs are, and stops.`,
 			return follow(ctx, g, l.client, l.worker.Objects(), r.GetID(), r.GetRunID(), outDir(spec))
 		},
 	}
+	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
+	return cmd
 }

@@ -55,7 +55,7 @@ func startTestStack(ctx context.Context, t *testing.T, dir string) *testStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(onc.Close)
-	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: "host-test", Board: "host", Driver: &hilbench.HostDriver{}, WorkDir: filepath.Join(dir, "boards")})
+	agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: "host-test", Class: "host", Driver: &hilbench.HostDriver{}, WorkDir: filepath.Join(dir, "boards")})
 	if err != nil {
 		t.Fatal(err)
 	}

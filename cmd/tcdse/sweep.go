@@ -65,6 +65,7 @@ then be moved or deleted; 'tcdse results ID' fetches the outputs later.`,
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the sweep and return without following it")
+	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
 	cmd.AddCommand(newAttachCmd(g))
 	return cmd
 }
@@ -141,6 +142,8 @@ func printResult(res *workflows.SweepResult, dir string) {
 			if i < len(res.Boards) {
 				b := res.Boards[i]
 				switch {
+				case b.Pass && b.CyclesPerInference > 0:
+					status = fmt.Sprintf("passed on %s (%s): max rel err %.2g, measured %.0f %s per inference", b.Board, b.Agent, b.MaxRelErr, b.CyclesPerInference, b.CycleUnit)
 				case b.Pass:
 					status = fmt.Sprintf("passed on %s (%s): max rel err %.2g, %.0f ns/inference on the host", b.Board, b.Agent, b.MaxRelErr, b.NsPerInference)
 				case !b.Built:
@@ -154,6 +157,13 @@ func printResult(res *workflows.SweepResult, dir string) {
 				where = filepath.Join(dir, filepath.FromSlash(gen.Dir))
 			}
 			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(where), "", status)
+		}
+	}
+	if c := res.Calibration; c != nil {
+		fmt.Printf("\nCost model calibrated on %d measured points of board class %s (stored for the class):\n  error before: %v\n  error after:  %v\n",
+			c.Report.Measurements, c.Class, c.Report.Before, c.Report.After)
+		for _, p := range c.Points {
+			fmt.Printf("  %-22s measured %.0f, estimated %.0f before, %.0f after\n", p.Label, p.Measured, p.Before, p.After)
 		}
 	}
 	fmt.Println("\nOutputs:")

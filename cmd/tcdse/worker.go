@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,35 +66,51 @@ the artifact store.`,
 }
 
 func newAgentCmd(g *globalFlags) *cobra.Command {
-	var name, board, workDir, cc string
+	var name, board, workDir, cc, config string
 	cmd := &cobra.Command{
 		Use:   "agent",
-		Short: "Run a board agent that builds and runs generated code for sweeps (the host board uses gcc)",
+		Short: "Run a farm board agent: --config FILE (see docs/farm.md), or a host board (gcc) from flags",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			nc, err := g.dialNATS(g.nats, "tcdse-agent-"+name)
+			var cfg hilbench.FarmAgentConfig
+			if config != "" {
+				for _, f := range []string{"name", "board", "cc"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("--%s: give it in the configuration file %s instead", f, config)
+					}
+				}
+				var err error
+				if cfg, err = hilbench.LoadAgentFile(config); err != nil {
+					return err
+				}
+			} else {
+				cfg = hilbench.FarmAgentConfig{Name: name, Class: board, Driver: &hilbench.HostDriver{CC: cc}, Toolchain: cc}
+			}
+			if workDir != "" {
+				cfg.WorkDir = workDir
+			} else if cfg.WorkDir == "" {
+				cfg.WorkDir = filepath.Join(g.dataDir, "boards", cfg.Name)
+			}
+			cfg.Logger = g.logger()
+			nc, err := g.dialNATS(g.nats, "tcdse-agent-"+cfg.Name)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
-			if workDir == "" {
-				workDir = g.dataDir + "/boards"
-			}
-			agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{
-				Name: name, Board: board, Driver: &hilbench.HostDriver{CC: cc}, WorkDir: workDir, Concurrency: 1, Logger: g.logger(),
-			})
+			agent, err := hilbench.NewFarmAgent(nc, cfg)
 			if err != nil {
 				return err
 			}
 			if err := g.serveMetrics(cmd.Context(), g.logger()); err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "agent %s serving board %q on %s\n", name, board, redactURL(g.nats))
+			fmt.Fprintf(os.Stderr, "agent %s (%s driver) serving board class %q on %s\n", cfg.Name, cfg.Driver.Name(), cfg.Class, redactURL(g.nats))
 			return agent.Serve(cmd.Context())
 		},
 	}
+	cmd.Flags().StringVar(&config, "config", "", "agent configuration file (YAML; see docs/farm.md)")
 	cmd.Flags().StringVar(&name, "name", "host-1", "agent name")
-	cmd.Flags().StringVar(&board, "board", "host", "board kind served")
+	cmd.Flags().StringVar(&board, "board", "host", "board class served")
 	cmd.Flags().StringVar(&workDir, "work-dir", "", "where trees are unpacked and built (default DATA-DIR/boards)")
 	cmd.Flags().StringVar(&cc, "cc", "gcc", "C compiler of the host board")
 	return cmd

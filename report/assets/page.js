@@ -272,7 +272,10 @@
       layers = layers.concat([{ node: "code", op: "machine code", cycles: 0, weight_bytes: d.code_bytes, out_bytes: 0, code: true }]);
       series[1] = { name: "ROM (weights + code)", total: d.weight_bytes + d.code_bytes, get: function (l) { return l.weight_bytes; }, fmt: kb };
     }
-    var W = 900, rowH = 34, m = { l: 150, r: 20 }, H = series.length * rowH + 60;
+    var W = 900, rowH = 34, m = { l: 180, r: 20 };
+    var legendRows = 1, lw = m.l;
+    layers.forEach(function (l) { lw += 30 + 8.5 * l.node.length; if (lw > W - 100) { legendRows++; lw = m.l; } });
+    var H = series.length * rowH + 24 + 16 * legendRows;
     var svg = newSVG(W, H, "layer-bars");
     series.forEach(function (s, si) {
       var y = 10 + si * rowH, x = m.l, tot = s.total || 1;
@@ -293,7 +296,7 @@
     layers.forEach(function (l, li) {
       svg.appendChild(sv("rect", { x: lx, y: ly - 9, width: 10, height: 10, fill: l.code ? "#98a2b3" : LAYER_COLORS[li % LAYER_COLORS.length] }));
       svg.appendChild(sv("text", { x: lx + 13, y: ly }, l.node));
-      lx += 26 + 7.5 * l.node.length;
+      lx += 30 + 8.5 * l.node.length;
       if (lx > W - 100) { lx = m.l; ly += 16; }
     });
     return svg;
@@ -353,7 +356,9 @@
     if (d.board) {
       var b = d.board;
       var txt = b.pass ? "passed" : (b.built ? "FAILED: " + (b.error || "") : "did not build: " + (b.error || ""));
-      if (b.cycles) txt += " · measured " + fmtInt(b.cycles) + " cycles vs estimated " + fmtInt(p.cycles) + " (" + ((p.cycles / b.cycles - 1) * 100).toFixed(1) + " %)";
+      var cyc = b.cycles_per_inference;
+      if (cyc && b.board !== "host" && (b.cycle_unit === "cycles" || b.cycle_unit === "sim-cycles")) txt += " · measured " + fmtInt(cyc) + " " + b.cycle_unit + " vs estimated " + fmtInt(p.cycles) + " cycles (" + ((p.cycles / cyc - 1) * 100).toFixed(1) + " %)";
+      else if (cyc) txt += " · " + fmtInt(cyc) + " " + (b.cycle_unit || "cycles") + " per inference on " + b.board + (b.ns_per_inference ? ", " + fmtInt(b.ns_per_inference) + " ns" : "");
       else if (b.ns_per_inference) txt += " · " + fmtInt(b.ns_per_inference) + " ns/inference measured (estimated " + p.time_us.toFixed(1) + " µs on " + D.target + ")";
       txt += " · max rel err " + b.max_rel_err.toExponential(1);
       info.push(["board " + b.board + " (" + b.agent + ")", txt, b.pass ? "ok" : "bad"]);
@@ -533,6 +538,25 @@
     box.appendChild(svg);
   }
 
+  // ---- hypervolume ----
+  function drawHypervolume() {
+    var box = clear(document.getElementById("hypervolume"));
+    var hv = D.hypervolume;
+    if (!hv || !hv.trace || !hv.trace.length) { box.appendChild(el("p", { "class": "hint" }, "This sweep did not measure its hypervolume.")); return; }
+    var W = 900, H = 300, m = { l: 60, r: 20, t: 14, b: 40 };
+    var svg = newSVG(W, H, "hv-svg");
+    var tr = hv.trace;
+    var s = frame(svg, W, H, m, [0, tr[tr.length - 1].evaluations], extent(tr.map(function (t) { return t.hypervolume; }).concat([0])), "evaluations", "hypervolume", tick, tick);
+    var pts = [];
+    tr.forEach(function (t, i) {
+      if (i > 0) pts.push(s.x(t.evaluations) + "," + s.y(tr[i - 1].hypervolume));
+      pts.push(s.x(t.evaluations) + "," + s.y(t.hypervolume));
+    });
+    svg.appendChild(sv("polyline", { points: pts.join(" "), fill: "none", stroke: COLORS.gwp, "stroke-width": 2, "class": "hv-line" }));
+    box.appendChild(svg);
+    box.appendChild(el("p", { "class": "hint" }, "Normalised hypervolume of the front: " + hv.value.toFixed(4) + " after " + tr.length + " evaluations (quality, cycles, ROM and RAM scaled to the baseline; see the pareto package)."));
+  }
+
   // ---- measured vs estimated ----
   function drawCalib() {
     var box = clear(document.getElementById("calib"));
@@ -542,7 +566,8 @@
     var svg = newSVG(W, H, "calib-svg");
     var ex = c.pairs.map(function (p) { return p.estimated; }), my = c.pairs.map(function (p) { return p.measured; });
     var xd = extent(ex.concat([0]), 0.08), yd = extent(my.concat([0]), 0.08);
-    var s = frame(svg, W, H, m, xd, yd, "estimated cycles", c.unit === "cycles" ? "measured cycles" : "measured ns per inference (host)", tick, tick);
+    var ylab = { cycles: "measured cycles", instructions: "measured instructions (callgrind)", ns: "measured ns per inference (host)" }[c.unit];
+    var s = frame(svg, W, H, m, xd, yd, "estimated cycles", ylab, tick, tick);
     svg.appendChild(sv("line", { x1: s.x(xd[0]), y1: s.y(c.scale * xd[0]), x2: s.x(xd[1]), y2: s.y(c.scale * xd[1]), stroke: "#98a2b3", "stroke-dasharray": "5 4" }));
     c.pairs.forEach(function (p) {
       var d = sv("circle", { cx: s.x(p.estimated), cy: s.y(p.measured), r: 5, fill: COLORS.gwp, "class": "calib-mark" });
@@ -554,7 +579,7 @@
     box.appendChild(svg);
     var txt = c.unit === "cycles" ?
       "Estimate error over " + c.pairs.length + " measured points: mean " + pct(c.mean_abs_err) + ", max " + pct(c.max_abs_err) + "; rank correlation (Spearman) " + c.spearman.toFixed(3) + ". The dashed line is measured = estimated." :
-      "The boards reported time, not cycles (the host board runs the C on this machine, not on " + D.target + "): the dashed line is the fitted scale " + c.scale.toPrecision(3) + " ns per estimated cycle; around it the mean error is " + pct(c.mean_abs_err) + " (max " + pct(c.max_abs_err) + ") and the rank correlation (Spearman) " + c.spearman.toFixed(3) + " over " + c.pairs.length + " points.";
+      "The boards measured " + (c.unit === "ns" ? "time" : c.unit) + " on another machine than " + D.target + " (the host board runs the C here): the dashed line is the fitted scale " + c.scale.toPrecision(3) + " " + c.unit + " per estimated cycle; around it the mean error is " + pct(c.mean_abs_err) + " (max " + pct(c.max_abs_err) + ") and the rank correlation (Spearman) " + c.spearman.toFixed(3) + " over " + c.pairs.length + " points.";
     box.appendChild(el("p", { "class": "hint", id: "calib-text" }, txt));
   }
 
@@ -585,6 +610,7 @@
     out.curves = document.querySelectorAll("#sens-svg .curve").length;
     out.thresholds = document.querySelectorAll("#sens-svg .threshold").length;
     out.calib_marks = document.querySelectorAll("#calib-svg .calib-mark").length;
+    out.hv_lines = document.querySelectorAll("#hv-svg .hv-line").length;
     out.compare_rows = document.querySelectorAll("#compare-table tr").length;
     var pre = document.getElementById("selftest");
     pre.textContent = JSON.stringify(out);
@@ -602,6 +628,7 @@
     fillCompare();
     drawSensitivity();
     drawWalk();
+    drawHypervolume();
     drawCalib();
   } catch (e) {
     errors.push(String(e && e.stack || e));

@@ -105,7 +105,7 @@ func main() {
 	flag.Parse()
 	var err error
 	if c.sparsities, err = parseFloats(sparsities); err == nil {
-		c.seeds, err = parseSeeds(seeds)
+		c.seeds, err = host.ParseSeeds(seeds)
 	}
 	if err == nil {
 		err = run(c, os.Stdout)
@@ -330,18 +330,6 @@ func parseFloats(s string) ([]float64, error) {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || v < 0 || v >= 1 {
 			return nil, fmt.Errorf("-sparsities %q: %q is not a sparsity in [0, 1)", s, p)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func parseSeeds(s string) ([]uint64, error) {
-	var out []uint64
-	for _, p := range strings.Split(s, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("-seeds %q: %q is not a non-negative integer", s, p)
 		}
 		out = append(out, v)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/tcdse/tcdse/bench/internal/host"
 	"github.com/tcdse/tcdse/model"
 )
 
@@ -110,7 +111,7 @@ func TestParseFlags(t *testing.T) {
 	if v, err := parseFloats("0.5, 0.9"); err != nil || !slices.Equal(v, []float64{0.5, 0.9}) {
 		t.Errorf("parseFloats = %v, %v", v, err)
 	}
-	if _, err := parseSeeds("1,-2"); err == nil {
+	if _, err := host.ParseSeeds("1,-2"); err == nil {
 		t.Error("negative seed accepted")
 	}
 }

@@ -214,8 +214,11 @@ func (b *bench) random(seed uint64, budget int) ([]step, error) {
 // searchOutcome is one NSGA-II run: its steps (one per scoring), the staged scorings' seconds
 // against the same designs scored in full, and whether the front is the same either way.
 type searchOutcome struct {
-	steps                    []step
-	stagedSeconds, fullSecs  float64
+	steps                   []step
+	stagedSeconds, fullSecs float64
+	// stagedScore and fullScore are the same without building (pruning, quantizing): the
+	// part that subset scoring can cut.
+	stagedScore, fullScore   float64
 	priceSeconds             float64
 	priced, scored, stopped  int
 	screened                 map[string]int
@@ -239,6 +242,12 @@ func (b *bench) nsga2(seed uint64, budget, batch int, replay bool) (*searchOutco
 		return nil, err
 	}
 	seeds = append(seeds, prior...)
+	// and the uniform int8 line's middle (every layer at 0.7 and at 0.8).
+	for ri, r := range sp.Rates {
+		if r == 0.7 || r == 0.8 {
+			seeds = append(seeds, sp.Uniform(ri, true))
+		}
+	}
 	run, err := explore.NewSearchRun(explore.SearchConfig{Space: sp, Budget: budget, Batch: batch, Seed: seed, Seeds: seeds,
 		Reference: []float64{1, 1, 1}})
 	if err != nil {
@@ -289,11 +298,13 @@ func (b *bench) nsga2(seed uint64, budget, batch int, replay bool) (*searchOutco
 			if err != nil {
 				return nil, err
 			}
+			built := time.Now()
 			sc, err := explore.ScoreStaged(g, b.p.ds, b.p.metric, b.p.batch, explore.StagedOptions{Seed: 1, Stop: b.space.QualityAt(s.StopLoss)})
 			if err != nil {
 				return nil, err
 			}
 			secs := time.Since(start).Seconds()
+			out.stagedScore += time.Since(built).Seconds()
 			out.stagedSeconds += secs
 			out.scored++
 			pt, err := b.point(sp.Key(d), g, sp.LayerFormats(d), sc.Quality)
@@ -319,11 +330,13 @@ func (b *bench) nsga2(seed uint64, budget, batch int, replay bool) (*searchOutco
 				if err != nil {
 					return nil, err
 				}
+				built := time.Now()
 				full, err := b.evalFull(sp.Key(d), g, sp.LayerFormats(d), start)
 				if err != nil {
 					return nil, err
 				}
 				out.fullSecs += full.seconds
+				out.fullScore += full.seconds - built.Sub(start).Seconds()
 				if sc.Complete && full.point.Quality != sc.Quality {
 					out.qualDiffs++
 				}

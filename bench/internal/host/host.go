@@ -3,8 +3,10 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -23,4 +25,17 @@ func LoadAverage() string {
 		return fields[0]
 	}
 	return "?"
+}
+
+// ParseSeeds reads a -seeds flag: comma-separated non-negative integers.
+func ParseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("-seeds %q: %q is not a non-negative integer", s, p)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
