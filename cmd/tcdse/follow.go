@@ -60,17 +60,26 @@ func (g *globalFlags) followByID(ctx context.Context, id, out string) error {
 	if out == "" {
 		out = id
 	}
+	c, objs, closeAll, err := g.connect(ctx, "tcdse-results")
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return follow(ctx, g, c, objs, id, "", out)
+}
+
+// connect dials Temporal and binds the artifact store; call the returned function when done.
+func (g *globalFlags) connect(ctx context.Context, name string) (client.Client, *store.Objects, func(), error) {
 	c, err := g.dialTemporal(ctx, g.temporal)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer c.Close()
-	objs, nc, err := g.openObjects(ctx, "tcdse-results")
+	objs, nc, err := g.openObjects(ctx, name)
 	if err != nil {
-		return err
+		c.Close()
+		return nil, nil, nil, err
 	}
-	defer nc.Close()
-	return follow(ctx, g, c, objs, id, "", out)
+	return c, objs, func() { nc.Close(); c.Close() }, nil
 }
 
 // follow shows a sweep's progress until it ends, prints the front and downloads the outputs
@@ -204,14 +213,19 @@ func awaitResult(ctx context.Context, c client.Client, id, runID string, log io.
 		if sweepEnded(err) {
 			return nil, fmt.Errorf("sweep %s: %w", id, err)
 		}
-		if !waiting {
-			fmt.Fprintf(log, "cannot reach Temporal (%v); the sweep keeps running on the server: waiting for Temporal to come back\n", short(err))
-			waiting = true
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(retryEvery):
-		}
+		waitOutage(ctx, log, &waiting, fmt.Sprintf("cannot reach Temporal (%v); the sweep keeps running on the server: waiting for Temporal to come back", short(err)))
+	}
+}
+
+// waitOutage says msg once per outage (while *waiting is false) and pauses retryEvery.
+func waitOutage(ctx context.Context, log io.Writer, waiting *bool, msg string) {
+	if !*waiting {
+		fmt.Fprintln(log, msg)
+		*waiting = true
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(retryEvery):
 	}
 }
 
@@ -237,14 +251,7 @@ func download(ctx context.Context, objs *store.Objects, outs []activities.Output
 		if ctx.Err() != nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrHashMismatch) {
 			return fmt.Errorf("downloading the outputs into %s: %w", dir, err)
 		}
-		if !waiting {
-			fmt.Fprintf(log, "cannot read the artifact store (%v): waiting for NATS to come back\n", short(err))
-			waiting = true
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(retryEvery):
-		}
+		waitOutage(ctx, log, &waiting, fmt.Sprintf("cannot read the artifact store (%v): waiting for NATS to come back", short(err)))
 	}
 }
 

@@ -46,18 +46,7 @@ func TestIsolatedWorkerSharesOnlyTemporalAndNATS(t *testing.T) {
 	args := func(a ...string) []string {
 		return append(a, "--temporal", st.TemporalHostPort(), "--namespace", st.Namespace(), "--nats", st.NATSURL())
 	}
-	tcdse := func(a ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, os.Args[0], args(a...)...)
-		cmd.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("tcdse %s: %v\n%s%s", strings.Join(a, " "), err, out, stderr.Bytes())
-		}
-		return string(out)
-	}
+	tcdse := func(a ...string) string { t.Helper(); return runTcdse(ctx, t, args(a...)...) }
 
 	// The worker: a private mount namespace in which the submitter's directory is an empty tmpfs.
 	script := `mount -t tmpfs tmpfs "$1" && test -z "$(ls -A "$1")" && shift && exec "$@"`

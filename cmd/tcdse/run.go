@@ -25,16 +25,11 @@ where the outputs are, and stops.`,
 			}
 			if g.temporalReachable(ctx, g.temporal) {
 				fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
-				c, err := g.dialTemporal(ctx, g.temporal)
+				c, objs, closeAll, err := g.connect(ctx, "tcdse-run")
 				if err != nil {
 					return err
 				}
-				defer c.Close()
-				objs, nc, err := g.openObjects(ctx, "tcdse-run")
-				if err != nil {
-					return err
-				}
-				defer nc.Close()
+				defer closeAll()
 				r, err := submit(ctx, c, objs, spec, "")
 				if err != nil {
 					return err

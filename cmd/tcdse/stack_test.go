@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -65,4 +68,19 @@ func startTestStack(ctx context.Context, t *testing.T, dir string) *testStack {
 	t.Cleanup(func() { cancel(); <-done })
 	<-agent.Ready()
 	return &testStack{st: st, client: c, nc: nc, objs: objs}
+}
+
+// runTcdse runs the test binary as tcdse with args, fails the test if it fails (showing its
+// output), and returns what it printed on stdout.
+func runTcdse(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tcdse %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.Bytes())
+	}
+	return string(out)
 }

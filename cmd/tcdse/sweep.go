@@ -41,16 +41,11 @@ then be moved or deleted; 'tcdse results ID' fetches the outputs later.`,
 			if err != nil {
 				return err
 			}
-			c, err := g.dialTemporal(ctx, g.temporal)
+			c, objs, closeAll, err := g.connect(ctx, "tcdse-sweep")
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			objs, nc, err := g.openObjects(ctx, "tcdse-sweep")
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
+			defer closeAll()
 			run, err := submit(ctx, c, objs, spec, id)
 			if err != nil {
 				return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -42,15 +41,7 @@ func TestTemporalCLIStartsSweep(t *testing.T) {
 
 	tcdse := func(args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, os.Args[0], append(args, "--temporal", st.TemporalHostPort(), "--namespace", st.Namespace(), "--nats", st.NATSURL())...)
-		cmd.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("tcdse %s: %v\n%s%s", strings.Join(args, " "), err, b, stderr.Bytes())
-		}
-		return string(b)
+		return runTcdse(ctx, t, append(args, "--temporal", st.TemporalHostPort(), "--namespace", st.Namespace(), "--nats", st.NATSURL())...)
 	}
 	temporal := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, cli, append(args, "--address", st.TemporalHostPort(), "--namespace", st.Namespace())...)
