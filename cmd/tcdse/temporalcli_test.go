@@ -117,6 +117,21 @@ func TestTemporalCLIStartsSweep(t *testing.T) {
 		t.Error("points.json lists no outputs")
 	}
 
+	// attach on a finished sweep shows its front and downloads it too; submitting its id
+	// again says it finished instead of running it again.
+	if out := tcdse("sweep", "attach", "cli-sweep", "--out", filepath.Join(dir, "attached")); !strings.Contains(out, "Pareto front of lenet-mnist-cli") {
+		t.Errorf("tcdse sweep attach printed:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "attached", "front.json")); err != nil {
+		t.Error(err)
+	}
+	again := exec.CommandContext(ctx, os.Args[0], "sweep", "--id", "cli-sweep", writeSmallSpec(t, dir),
+		"--temporal", st.TemporalHostPort(), "--namespace", st.Namespace(), "--nats", st.NATSURL())
+	again.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
+	if b, err := again.CombinedOutput(); err == nil || !strings.Contains(string(b), "sweep cli-sweep already finished (completed)") || !strings.Contains(string(b), "tcdse results cli-sweep") {
+		t.Errorf("resubmitting a finished sweep's id: %v\n%s", err, b)
+	}
+
 	// The same spec naming a local path: fails at once with the field and the fix.
 	spec["model"] = "fyh620_lenet.onnx"
 	local, _ := json.Marshal(spec)
