@@ -19,8 +19,11 @@ import (
 // its exported methods are the activities.
 type Activities struct {
 	Objects *store.Objects
-	Cache   *store.EvalCache
+	Cache   store.Cache // nil: no cache
 	HIL     *hilbench.Farm
+	// Dir is the worker's own cache directory: the only place activities write files (copies
+	// of stored inputs). Empty means a tcdse directory under the system's temporary directory.
+	Dir string
 
 	mu       sync.Mutex
 	graphs   map[string]*model.Graph // decoded models by object key, read-only once stored

@@ -33,7 +33,7 @@ func newActivities(t *testing.T) *Activities {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cache.Close() })
-	return &Activities{Objects: objects, Cache: cache}
+	return &Activities{Objects: objects, Cache: cache, Dir: t.TempDir()}
 }
 
 func lenetSpec(t *testing.T) explore.SweepSpec {
@@ -57,7 +57,7 @@ func lenetSpec(t *testing.T) explore.SweepSpec {
 func TestImportAndCachedEvaluate(t *testing.T) {
 	a := newActivities(t)
 	ctx := context.Background()
-	imp, err := a.Import(ctx, ImportInput{Spec: lenetSpec(t)})
+	imp, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, lenetSpec(t))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +107,19 @@ func TestImportRejectsBadInputForGood(t *testing.T) {
 	assertNonRetryable(t, a, spec, "cpu9")
 }
 
+// assertNonRetryable: spec is refused for good, naming mention, when it is submitted or when
+// Import reads it.
 func assertNonRetryable(t *testing.T, a *Activities, spec explore.SweepSpec, mention string) {
 	t.Helper()
-	_, err := a.Import(context.Background(), ImportInput{Spec: spec})
+	up, err := UploadInputs(context.Background(), a.Objects, spec)
+	if err != nil {
+		// A file that cannot be read is refused when the sweep is submitted.
+		if !strings.Contains(err.Error(), mention) {
+			t.Errorf("upload error %q does not mention %s", err, mention)
+		}
+		return
+	}
+	_, err = a.Import(context.Background(), ImportInput{Spec: up})
 	if err == nil {
 		t.Fatalf("import of %s succeeded", mention)
 	}
@@ -119,5 +129,63 @@ func assertNonRetryable(t *testing.T, a *Activities, spec explore.SweepSpec, men
 	}
 	if !strings.Contains(err.Error(), mention) {
 		t.Errorf("error %q does not mention %s", err, mention)
+	}
+}
+
+// uploaded stores spec's input files in a's artifact store, as tcdse sweep does, and returns
+// the spec with references in their place.
+func uploaded(t *testing.T, a *Activities, spec explore.SweepSpec) explore.SweepSpec {
+	t.Helper()
+	spec, err := UploadInputs(context.Background(), a.Objects, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// TestImportRefusesMissingArtifact: a reference to content the store does not hold (the
+// store was wiped after the spec was written) fails Import for good, naming the field.
+func TestImportRefusesMissingArtifact(t *testing.T) {
+	a := newActivities(t)
+	spec := uploaded(t, a, lenetSpec(t))
+	spec.Model = store.Ref{Bucket: a.Objects.Bucket(), Key: store.Key([]byte("gone")), Size: 4}.URL("gone.onnx")
+	_, err := a.Import(context.Background(), ImportInput{Spec: spec})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != KindMissingInput || !strings.Contains(err.Error(), "model: ") {
+		t.Errorf("error %v, want a non-retryable %s naming model", err, KindMissingInput)
+	}
+}
+
+// TestCacheEntryNamingMissingObjectIsRecomputed: a cached evaluation whose kept model is gone
+// from the store is not served; the candidate is evaluated again and stored again.
+func TestCacheEntryNamingMissingObjectIsRecomputed(t *testing.T) {
+	ctx := context.Background()
+	a := newActivities(t)
+	imp, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, lenetSpec(t))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := EvalInput{Model: imp.Model, ModelHash: imp.ModelHash, Data: imp.Data, Metric: "top1", Target: "tc387:cpu2",
+		Batch: 64, Rates: explore.Rates{imp.Layers[0].Name: 0.5}, Label: "kept", Keep: true}
+	first, err := a.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Poison the cache: the same entry, naming a model the store never held.
+	key := evalCacheKey(first.CandidateID, in.Target)
+	stale := first
+	stale.Model = &store.Ref{Bucket: a.Objects.Bucket(), Key: store.Key([]byte("wiped")), Size: 5}
+	if err := a.Cache.Put(key, stale); err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.Evaluate(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Model == nil || *again.Model != *first.Model {
+		t.Fatalf("served %+v, want the recomputed model %+v", again.Model, first.Model)
+	}
+	if err := a.Objects.Check(ctx, *again.Model); err != nil {
+		t.Errorf("the recomputed model is not in the store: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func TestEvalCacheKeyLeavesOutOldBuilds(t *testing.T) {
 	a := newActivities(t)
 	ctx := context.Background()
-	imp, err := a.Import(ctx, ImportInput{Spec: lenetSpec(t)})
+	imp, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, lenetSpec(t))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 func TestImportUsesCalibratedCostModel(t *testing.T) {
 	a := newActivities(t)
 	ctx := context.Background()
-	plain, err := a.Import(ctx, ImportInput{Spec: lenetSpec(t)})
+	plain, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, lenetSpec(t))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestImportUsesCalibratedCostModel(t *testing.T) {
 	}
 	spec := lenetSpec(t)
 	spec.CostModel = path
-	cal, err := a.Import(ctx, ImportInput{Spec: spec})
+	cal, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, spec)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,10 @@ func (a *Activities) Import(ctx context.Context, in ImportInput) (ImportResult, 
 	if err := spec.Validate(); err != nil {
 		return ImportResult{}, badInput("BadSpec", err)
 	}
+	spec, err := a.fetchInputs(ctx, spec)
+	if err != nil {
+		return ImportResult{}, err
+	}
 	modelPath := spec.Resolve(spec.Model)
 	raw, err := os.ReadFile(modelPath)
 	if err != nil {
@@ -147,13 +151,12 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 	id := explore.CandidateID(in.ModelHash, in.Rates, opts)
 	var ev Evaluation
 	key := evalCacheKey(id, in.Target)
-	if a.Cache != nil {
-		if ok, err := a.Cache.Get(key, &ev); err != nil {
-			return Evaluation{}, err
-		} else if ok {
-			ev.Label = in.Label
-			return ev, nil
-		}
+	if ok, err := a.fromCache(ctx, key, &ev, ev.refs); err != nil {
+		return Evaluation{}, err
+	} else if ok {
+		countEval(true, 0)
+		ev.Label = in.Label
+		return ev, nil
 	}
 	defer keepAlive(ctx, in.Label)()
 	start := time.Now()
@@ -239,11 +242,10 @@ func (a *Activities) Evaluate(ctx context.Context, in EvalInput) (Evaluation, er
 		}
 		ev.Model, ev.ModelHash = &ref, ref.Key
 	}
-	if a.Cache != nil {
-		if err := a.Cache.Put(key, ev); err != nil {
-			return Evaluation{}, err
-		}
+	if err := a.toCache(key, ev); err != nil {
+		return Evaluation{}, err
 	}
+	countEval(false, time.Since(start))
 	return ev, nil
 }
 

@@ -15,7 +15,7 @@ func TestEvaluateFineTunesKeptSteps(t *testing.T) {
 	spec := lenetSpec(t)
 	spec.Data.Limit = 400
 	spec.FineTune = &explore.FineTuneSpec{Epochs: 2, Batch: 32, LR: 1e-3, Loss: "ce", Seed: 1, Split: 0.5}
-	imp, err := a.Import(ctx, ImportInput{Spec: spec})
+	imp, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, spec)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestEvaluateFootprintAndCalibrationData(t *testing.T) {
 	spec.Data.Limit = 200
 	spec.FineTune = &explore.FineTuneSpec{Split: 0.5, Epochs: 1, Batch: 32, Loss: "ce"}
 	spec.GWP = &explore.GWPSpec{Structured: true, UnstructuredSchedule: []float64{1}}
-	imp, err := a.Import(ctx, ImportInput{Spec: spec})
+	imp, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, spec)})
 	if err != nil {
 		t.Fatal(err)
 	}

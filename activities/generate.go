@@ -6,8 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 	"sort"
 
 	"go.temporal.io/sdk/activity"
@@ -17,12 +16,29 @@ import (
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
 	"github.com/tcdse/tcdse/tc3xx"
+	"github.com/tcdse/tcdse/store"
 )
 
-// Generate writes the C code of one point to OutDir/Label, with test vectors computed by the
-// Go interpreter on the first Vectors samples, and stores the tree as a tar.gz in the object
-// store for the boards. Running it twice writes the same files.
+// Generate makes the C code of one point, with test vectors computed by the Go interpreter on
+// the first Vectors samples, and stores it in the artifact store: the tree as a tar.gz for the
+// boards, and every file of it and of the point's model as outputs under points/LABEL.
+// Running it twice stores nothing new. It writes nothing on the worker's disk.
 func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
+	in.OutDir = ""
+	key := contentKey("generate", in)
+	var res GenerateResult
+	if ok, err := a.fromCache(ctx, key, &res, res.refs); err != nil || ok {
+		return res, err
+	}
+	res, err := a.generate(ctx, in)
+	if err != nil {
+		return GenerateResult{}, err
+	}
+	return res, a.toCache(key, res)
+}
+
+// generate does Generate's work.
+func (a *Activities) generate(ctx context.Context, in GenerateInput) (GenerateResult, error) {
 	defer keepAlive(ctx, in.Label)()
 	base, err := a.graph(ctx, in.Model)
 	if err != nil {
@@ -73,21 +89,16 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 	if err != nil {
 		return GenerateResult{}, badInput("BadModel", fmt.Errorf("point %s: %w", in.Label, err))
 	}
-	dir := filepath.Join(in.OutDir, "points", in.Label)
-	if err := out.WriteDir(dir, true); err != nil {
-		return GenerateResult{}, err
-	}
-	if err := writePointModel(dir, g); err != nil {
-		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
-	}
 	files := make(map[string][]byte, len(out.Files))
 	for _, f := range out.Files {
 		files[f.Name] = f.Data
 	}
-	// The graph travels with the code, so that a sim board can price the plan it generated.
-	if files[hilbench.ModelFile], err = os.ReadFile(filepath.Join(dir, PointModelFile)); err != nil {
+	models, err := pointModelFiles(g)
+	if err != nil {
 		return GenerateResult{}, fmt.Errorf("point %s: %w", in.Label, err)
 	}
+	// The graph travels with the code, so that a sim board can price the plan it generated.
+	files[hilbench.ModelFile] = models[PointModelFile]
 	tarball, err := hilbench.PackFiles(files)
 	if err != nil {
 		return GenerateResult{}, err
@@ -96,10 +107,21 @@ func (a *Activities) Generate(ctx context.Context, in GenerateInput) (GenerateRe
 	if err != nil {
 		return GenerateResult{}, err
 	}
+	dir := PointDir(in.Label)
 	res := GenerateResult{Label: in.Label, Dir: dir, Code: ref, ArenaBytes: out.Plan.ArenaBytes, WeightBytes: out.Plan.WeightBytes}
 	for name := range files {
 		res.Files = append(res.Files, name)
 	}
+	for _, set := range []map[string][]byte{files, models} {
+		for name, data := range set {
+			o, err := a.storeOutput(ctx, path.Join(dir, name), data)
+			if err != nil {
+				return GenerateResult{}, err
+			}
+			res.Outputs = append(res.Outputs, o)
+		}
+	}
+	SortOutputs(res.Outputs)
 	sort.Strings(res.Files)
 	return res, nil
 }
@@ -113,11 +135,22 @@ func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.Ru
 	if a.HIL == nil {
 		return hilbench.RunResult{}, fmt.Errorf("this worker has no NATS connection for boards")
 	}
-	defer keepAlive(ctx, in.Label)()
+	key := contentKey("board", struct {
+		Code  string
+		Board string
+	}{in.Code.Key, in.Board})
 	run := ""
 	if activity.IsActivity(ctx) {
 		run = activity.GetInfo(ctx).WorkflowExecution.ID
 	}
+	var cached hilbench.RunResult
+	if ok, err := a.fromCache(ctx, key, &cached, func() []store.Ref { return nil }); err != nil {
+		return hilbench.RunResult{}, err
+	} else if ok {
+		cached.JobID = boardJobID(run, in)
+		return cached, nil
+	}
+	defer keepAlive(ctx, in.Label)()
 	prio, err := hilbench.ParsePriority(in.Priority)
 	if err != nil {
 		return hilbench.RunResult{}, badInput("BadSpec", err)
@@ -132,6 +165,14 @@ func (a *Activities) RunOnBoard(ctx context.Context, in BoardInput) (hilbench.Ru
 	}
 	if err != nil {
 		return hilbench.RunResult{}, err
+	}
+	countBoard(res)
+	if res.Built {
+		// Identical code on the same board kind gives the same verdict: a repeated sweep does
+		// not run it again.
+		if err := a.toCache(key, res); err != nil {
+			return hilbench.RunResult{}, err
+		}
 	}
 	return *res, nil
 }

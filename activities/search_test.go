@@ -15,7 +15,7 @@ func TestPriceDesignsAndStagedEvaluate(t *testing.T) {
 	ctx := context.Background()
 	spec := lenetSpec(t)
 	spec.Data.Limit = 300
-	imp, err := a.Import(ctx, ImportInput{Spec: spec})
+	imp, err := a.Import(ctx, ImportInput{Spec: uploaded(t, a, spec)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,18 +173,23 @@ type GenerateInput struct {
 	Rates        explore.Rates     `json:"rates,omitempty"`
 	Data         store.Ref         `json:"data"`
 	Label        string            `json:"label"`
-	OutDir       string            `json:"out_dir"`
-	Vectors      int               `json:"vectors"`
+	// OutDir is not used: outputs go to the artifact store. It is kept so that histories of
+	// sweeps from before that decode unchanged.
+	OutDir  string `json:"out_dir,omitempty"`
+	Vectors int    `json:"vectors"`
 	// Target and CostModel, when set, place the weights and arena where the sweep's Evaluate
 	// priced them (candidate.Price); without a target the code keeps codegen's defaults.
 	Target    string           `json:"target,omitempty"`
 	CostModel *tc3xx.CostModel `json:"cost_model,omitempty"`
 }
 
-// GenerateResult tells where the generated tree is.
+// GenerateResult tells where the generated tree is: Dir is its path under the sweep's output
+// directory, Outputs its files (and the point's model) in the artifact store, Code the packed
+// tree the boards build.
 type GenerateResult struct {
 	Label       string    `json:"label"`
 	Dir         string    `json:"dir"`
+	Outputs     []Output  `json:"outputs,omitempty"`
 	Code        store.Ref `json:"code"`
 	ArenaBytes  int       `json:"arena_bytes"`
 	WeightBytes int       `json:"weight_bytes"`

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,7 +138,7 @@ func TestObjectsGetErrors(t *testing.T) {
 	if _, err := objs.os.PutBytes(ctx, corruptKey, []byte("something else")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := objs.Get(ctx, Ref{Bucket: "errs", Key: corruptKey, Size: 14}); err == nil || !strings.Contains(err.Error(), "hash mismatch") {
+	if _, err := objs.Get(ctx, Ref{Bucket: "errs", Key: corruptKey, Size: 14}); !errors.Is(err, ErrHashMismatch) {
 		t.Errorf("Get corrupt: err=%v, want hash mismatch", err)
 	}
 

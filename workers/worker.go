@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,21 +22,35 @@ import (
 // ArtifactBucket is the JetStream object store bucket that holds models, datasets and code.
 const ArtifactBucket = "tcdse-artifacts"
 
+// CacheBucket is the JetStream key-value bucket every worker shares its evaluations (and
+// generated code and board verdicts) through; each worker's bbolt file is a local copy.
+const CacheBucket = "tcdse-cache"
+
 // Config says where a worker finds Temporal and NATS and where it keeps its cache.
 type Config struct {
 	Client  client.Client // connected Temporal client
 	NATS    *nats.Conn    // connected NATS client
-	DataDir string        // the evaluation cache lives in DataDir/evalcache-<Name>.db
+	DataDir string        // the local copy of the shared cache lives in DataDir/evalcache-<Name>.db
 	Name    string        // worker name, unique per process on a host (default "worker")
-	// MaxConcurrentActivities bounds the activities this worker runs at once (default: 2).
+	// MaxConcurrentActivities bounds the evaluations (and, separately, the code generations)
+	// this worker runs at once (default: the number of CPUs for eval, 2 for codegen).
 	MaxConcurrentActivities int
+	// Roles are the task queues served (activities.Roles; default all of them).
+	Roles []string
 }
+
+// boardConcurrency is how many board runs a worker dispatches at once: they wait on agents.
+const boardConcurrency = 8
 
 // Worker is a running tcdse worker.
 type Worker struct {
-	w     worker.Worker
-	cache *store.EvalCache
+	ws      []worker.Worker
+	cache   *store.EvalCache
+	objects *store.Objects
 }
+
+// Objects is the artifact store the worker reads and writes.
+func (w *Worker) Objects() *store.Objects { return w.objects }
 
 // Start registers the Sweep workflow and the activities and starts polling. Stop it with Stop.
 func Start(ctx context.Context, cfg Config) (*Worker, error) {
@@ -45,8 +60,8 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if cfg.Name == "" {
 		cfg.Name = "worker"
 	}
-	if cfg.MaxConcurrentActivities <= 0 {
-		cfg.MaxConcurrentActivities = 2
+	if len(cfg.Roles) == 0 {
+		cfg.Roles = activities.Roles
 	}
 	js, err := jetstream.New(cfg.NATS)
 	if err != nil {
@@ -63,21 +78,51 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := worker.New(cfg.Client, workflows.TaskQueue, worker.Options{
-		MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities,
-		Identity:                           fmt.Sprintf("%s@%d", cfg.Name, os.Getpid()),
-	})
+	shared, err := store.OpenSharedCache(ctx, js, CacheBucket, cache)
+	if err != nil {
+		cache.Close()
+		return nil, err
+	}
 	farm, err := hilbench.OpenFarm(ctx, cfg.NATS, hilbench.FarmConfig{})
 	if err != nil {
 		cache.Close()
 		return nil, fmt.Errorf("workers: %w", err)
 	}
-	Register(w, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
-	if err := w.Start(); err != nil {
-		cache.Close()
-		return nil, fmt.Errorf("workers: starting the Temporal worker: %w", err)
+	acts := &activities.Activities{Objects: objects, Cache: shared, HIL: farm, Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)}
+	out := &Worker{cache: cache, objects: objects}
+	for _, role := range cfg.Roles {
+		opts := worker.Options{
+			Identity:                           fmt.Sprintf("%s@%d/%s", cfg.Name, os.Getpid(), role),
+			MaxConcurrentActivityExecutionSize: concurrency(role, cfg.MaxConcurrentActivities),
+		}
+		w := worker.New(cfg.Client, activities.TaskQueue(role), opts)
+		if role == activities.RoleWorkflow {
+			// Activities of sweeps started before routing by role are scheduled here too.
+			Register(w, acts)
+		} else {
+			w.RegisterActivity(acts)
+		}
+		if err := w.Start(); err != nil {
+			out.Stop()
+			return nil, fmt.Errorf("workers: starting the %s worker on task queue %s: %w", role, activities.TaskQueue(role), err)
+		}
+		out.ws = append(out.ws, w)
 	}
-	return &Worker{w: w, cache: cache}, nil
+	return out, nil
+}
+
+// concurrency is how many activities a role's worker runs at once.
+func concurrency(role string, n int) int {
+	switch {
+	case role == activities.RoleBoard:
+		return boardConcurrency
+	case n > 0:
+		return n
+	case role == activities.RoleEval || role == activities.RoleWorkflow:
+		return runtime.NumCPU()
+	default:
+		return 2
+	}
 }
 
 // Register adds tcdse's workflows and the given activities to a worker (or a test
@@ -93,6 +138,8 @@ func Register(w interface {
 
 // Stop stops polling, waits for running activities to give up, and closes the cache.
 func (w *Worker) Stop() {
-	w.w.Stop()
+	for _, x := range w.ws {
+		x.Stop()
+	}
 	w.cache.Close()
 }

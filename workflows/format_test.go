@@ -3,8 +3,6 @@ package workflows_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/tcdse/tcdse/workflows"
 )
 
 // TestSweepFormat: generate.format reaches the estimates and the generated code: with
@@ -38,7 +36,7 @@ func TestSweepFormat(t *testing.T) {
 	env := newEnv(t, false)
 	bad := lenetSpec(t)
 	bad.Generate.Format = "zip"
-	env.ExecuteWorkflow(workflows.Sweep, bad)
+	execute(t, env, bad)
 	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "generate.format") {
 		t.Errorf("format zip: err = %v, want it to name generate.format", err)
 	}

@@ -225,7 +225,7 @@ func generateInputs(spec explore.SweepSpec, imp activities.ImportResult, chosen 
 	ins := make([]activities.GenerateInput, 0, len(chosen))
 	for _, p := range chosen {
 		ev := byID[p.ID]
-		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, OutDir: spec.Resolve(spec.Out), Vectors: spec.Vectors, Format: spec.Generate.Format, LayerFormats: ev.LayerFormats, Target: spec.Target, CostModel: imp.CostModel}
+		in := activities.GenerateInput{Model: imp.Model, Rates: ev.Rates, Data: imp.Data, Label: ev.Label, Vectors: spec.Vectors, Format: spec.Generate.Format, LayerFormats: ev.LayerFormats, Target: spec.Target, CostModel: imp.CostModel}
 		if ev.Model != nil {
 			in.Model, in.Rates = *ev.Model, nil
 		}

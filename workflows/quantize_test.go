@@ -1,11 +1,14 @@
 package workflows_test
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/workflows"
 )
@@ -20,7 +23,7 @@ func runSweep(t *testing.T, spec explore.SweepSpec) workflows.SweepResult {
 // its result.
 func runSweepIn(t *testing.T, env *testsuite.TestWorkflowEnvironment, spec explore.SweepSpec) workflows.SweepResult {
 	t.Helper()
-	env.ExecuteWorkflow(workflows.Sweep, spec)
+	execute(t, env, spec)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
@@ -30,6 +33,13 @@ func runSweepIn(t *testing.T, env *testsuite.TestWorkflowEnvironment, spec explo
 	var res workflows.SweepResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
+	}
+	// Bring the outputs back into spec.Out, as tcdse sweep does, and point each tree's Dir there.
+	if _, err := activities.DownloadOutputs(context.Background(), envObjects[env], res.Outputs, spec.Out); err != nil {
+		t.Fatal(err)
+	}
+	for i := range res.Code {
+		res.Code[i].Dir = filepath.Join(spec.Out, res.Code[i].Dir)
 	}
 	return res
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 	"github.com/tcdse/tcdse/tc3xx"
 )
 
-// TaskQueue is the task queue tcdse's workers poll.
-const TaskQueue = "tcdse"
+// TaskQueue is the task queue of the Sweep workflow's tasks; its activities run on their
+// roles' queues (activities.TaskQueue).
+const TaskQueue = activities.WorkflowTaskQueue
 
 // ErrBadSpec is the error type of a sweep that fails because of its spec: it is not retried.
 const ErrBadSpec = "BadSpec"
@@ -43,7 +45,11 @@ type SweepResult struct {
 	Boards []hilbench.RunResult        `json:"boards,omitempty"`
 	// Calibration is the fit of the calibration step (hil.calibrate), when it ran.
 	Calibration *activities.CalibrateResult `json:"calibration,omitempty"`
-	Files       []string                    `json:"files"`
+	// Outputs are every file the sweep produced, in the artifact store: the reports and each
+	// generated point's C tree and model (see activities.Output). `tcdse results` downloads them.
+	Outputs []activities.Output `json:"outputs,omitempty"`
+	// Files are the paths a sweep from before the artifact store held outputs wrote.
+	Files []string `json:"files,omitempty"`
 	// Partial says why the sweep ended before its plan was done (stopped, budget, deadline):
 	// the report is then the front of what was measured. Empty for a complete sweep.
 	Partial string `json:"partial,omitempty"`
@@ -106,6 +112,8 @@ type sweepRun struct {
 		phase string
 		front bool
 	}
+	// routed sends each activity to its role's task queue (see on).
+	routed bool
 }
 
 // newSweepRun checks the spec, registers the progress query and sets the activity options.
@@ -128,10 +136,20 @@ func newSweepRun(ctx workflow.Context, spec explore.SweepSpec) (*sweepRun, error
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 5,
 		},
 	})
+	// Sweeps started before activities were routed by role replay with everything on "tcdse".
+	r.routed = workflow.GetVersion(ctx, "role-queues", workflow.DefaultVersion, 1) == 1
 	if err := r.registerSteering(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil
+}
+
+// on returns the context whose activities run on the task queue of role.
+func (r *sweepRun) on(role string) workflow.Context {
+	if !r.routed {
+		return r.ctx
+	}
+	return workflow.WithTaskQueue(r.ctx, activities.TaskQueue(role))
 }
 
 // badSpec makes err a non-retryable failure of the spec.
@@ -141,7 +159,7 @@ func badSpec(err error) error {
 
 // importModel loads, checks and stores the model and data, and scores the baseline.
 func (r *sweepRun) importModel() error {
-	if err := workflow.ExecuteActivity(r.ctx, a.Import, activities.ImportInput{Spec: r.spec}).Get(r.ctx, &r.imp); err != nil {
+	if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.Import, activities.ImportInput{Spec: r.spec}).Get(r.ctx, &r.imp); err != nil {
 		return err
 	}
 	r.prog.Done++
@@ -174,7 +192,7 @@ func (r *sweepRun) probe(set probeSet) (map[string]explore.LayerSensitivity, err
 	r.enter(set.Phase)
 	ins := probeInputs(r.spec, r.imp, set)
 	r.prog.Total += len(ins)
-	evals, err := fanOut(r.ctx, r.spec.Concurrency, ins, r.prog, r.steer)
+	evals, err := fanOut(r.on(activities.RoleEval), r.spec.Concurrency, ins, r.prog, r.steer)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +262,7 @@ func (r *sweepRun) search() error {
 	r.enter("search")
 	sp := &searchPhase{spec: r.spec, imp: r.imp, base: candidateInput(r.spec, r.imp, "", nil), prog: r.prog,
 		hv: pareto.HypervolumeSpace{Baseline: r.imp.Baseline.Point(), QualityBound: bound, HigherIsBetter: r.metric.HigherIsBetter}}
-	r.searched, err = sp.run(r.ctx, r.steps)
+	r.searched, err = sp.run(r.on(activities.RoleEval), r.steps)
 	// The search keeps its own budget (search.budget); its evaluations count once it ends.
 	r.steer.used += len(r.searched)
 	return err
@@ -258,7 +276,7 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 	in.FineTune = activities.FineTuneFor(r.spec, r.imp)
 	r.steer.start()
 	var ev activities.Evaluation
-	if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, in).Get(r.ctx, &ev); err != nil {
+	if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.Evaluate, in).Get(r.ctx, &ev); err != nil {
 		return false, err
 	}
 	r.prog.Done++
@@ -274,7 +292,7 @@ func (r *sweepRun) step(in activities.EvalInput) (stop bool, err error) {
 		r.prog.Total++
 		r.steer.start()
 		var qev activities.Evaluation
-		if err := workflow.ExecuteActivity(r.ctx, a.Evaluate, int8Input(r.spec, r.imp, ev)).Get(r.ctx, &qev); err != nil {
+		if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.Evaluate, int8Input(r.spec, r.imp, ev)).Get(r.ctx, &qev); err != nil {
 			return false, err
 		}
 		r.prog.Done++
@@ -329,7 +347,7 @@ func (r *sweepRun) generate() error {
 	r.prog.Total += len(ins) * 2
 	for _, in := range ins {
 		var gen activities.GenerateResult
-		if err := workflow.ExecuteActivity(r.ctx, a.Generate, in).Get(r.ctx, &gen); err != nil {
+		if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.Generate, in).Get(r.ctx, &gen); err != nil {
 			return err
 		}
 		r.prog.Done++
@@ -351,7 +369,7 @@ func (r *sweepRun) boards() error {
 	if workflow.GetVersion(r.ctx, "boards-in-parallel", workflow.DefaultVersion, 1) == 1 {
 		futures := make([]workflow.Future, len(ins))
 		for i, in := range ins {
-			futures[i] = workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in)
+			futures[i] = workflow.ExecuteActivity(r.on(activities.RoleBoard), a.RunOnBoard, in)
 		}
 		for _, f := range futures {
 			var run hilbench.RunResult
@@ -365,7 +383,7 @@ func (r *sweepRun) boards() error {
 	}
 	for _, in := range ins {
 		var run hilbench.RunResult
-		if err := workflow.ExecuteActivity(r.ctx, a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
+		if err := workflow.ExecuteActivity(r.on(activities.RoleBoard), a.RunOnBoard, in).Get(r.ctx, &run); err != nil {
 			return err
 		}
 		r.prog.Done++
@@ -386,28 +404,73 @@ func (r *sweepRun) calibrate() error {
 	}
 	r.enter("calibrate")
 	var cal activities.CalibrateResult
-	if err := workflow.ExecuteActivity(r.ctx, a.CalibrateBoards, in).Get(r.ctx, &cal); err != nil {
+	if err := workflow.ExecuteActivity(r.on(activities.RoleEval), a.CalibrateBoards, in).Get(r.ctx, &cal); err != nil {
 		return err
 	}
 	r.res.Calibration = &cal
 	return nil
 }
 
-// writeReport writes the front, the points and the code listing to the spec's output.
+// writeReport stores the front, the points, the code listing and the HTML report in the
+// artifact store, and lists them with the code as the sweep's outputs. Histories from before
+// the store held outputs replay with the report written on the worker's disk.
 func (r *sweepRun) writeReport() error {
 	r.enter("report")
-	in := activities.ReportInput{OutDir: r.spec.Resolve(r.spec.Out), Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards,
+	in := activities.ReportInput{Report: r.res.Report, Code: r.res.Code, Boards: r.res.Boards,
 		Name: r.spec.Name, Sensitivity: r.res.Sensitivity, UnstructuredSensitivity: r.res.UnstructuredSensitivity}
-	if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &r.res.Files); err != nil {
-		return err
-	}
-	for _, rep := range r.res.TargetReports[min(1, len(r.res.TargetReports)):] {
-		in := activities.ReportInput{OutDir: filepath.Join(r.spec.Resolve(r.spec.Out), "targets", strings.ReplaceAll(rep.Target, ":", "-")), Report: rep, Name: r.spec.Name + " " + rep.Target}
-		var files []string
-		if err := workflow.ExecuteActivity(r.ctx, a.WriteReport, in).Get(r.ctx, &files); err != nil {
+	others := r.res.TargetReports[min(1, len(r.res.TargetReports)):]
+	if workflow.GetVersion(r.ctx, "outputs-in-store", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		in.OutDir = r.spec.Resolve(r.spec.Out)
+		if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.WriteReport, in).Get(r.ctx, &r.res.Files); err != nil {
 			return err
 		}
-		r.res.Files = append(r.res.Files, files...)
+		for _, rep := range others {
+			in := activities.ReportInput{OutDir: filepath.Join(r.spec.Resolve(r.spec.Out), targetDir(rep.Target)), Report: rep, Name: r.spec.Name + " " + rep.Target}
+			var files []string
+			if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.WriteReport, in).Get(r.ctx, &files); err != nil {
+				return err
+			}
+			r.res.Files = append(r.res.Files, files...)
+		}
+		return nil
+	}
+	var rep activities.StoreReportResult
+	if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.StoreReport, in).Get(r.ctx, &rep); err != nil {
+		return err
+	}
+	r.res.Outputs = sweepOutputs(r.res.Code, rep.Outputs)
+	// A multi-target sweep's other fronts go under targets/DERIVATIVE-CORE/.
+	for _, tr := range others {
+		in := activities.ReportInput{Report: tr, Name: r.spec.Name + " " + tr.Target}
+		var trep activities.StoreReportResult
+		if err := workflow.ExecuteActivity(r.on(activities.RoleCodegen), a.StoreReport, in).Get(r.ctx, &trep); err != nil {
+			return err
+		}
+		r.res.Outputs = append(r.res.Outputs, underDir(targetDir(tr.Target), trep.Outputs)...)
 	}
 	return nil
+}
+
+// targetDir is where a multi-target sweep's report for target goes, relative to its outputs.
+func targetDir(target string) string {
+	return path.Join("targets", strings.ReplaceAll(target, ":", "-"))
+}
+
+// underDir returns outs with every path moved under dir.
+func underDir(dir string, outs []activities.Output) []activities.Output {
+	moved := make([]activities.Output, len(outs))
+	for i, o := range outs {
+		o.Path = path.Join(dir, o.Path)
+		moved[i] = o
+	}
+	return moved
+}
+
+// sweepOutputs lists a sweep's outputs: the report files, then each point's files.
+func sweepOutputs(code []activities.GenerateResult, report []activities.Output) []activities.Output {
+	outs := append([]activities.Output(nil), report...)
+	for _, gen := range code {
+		outs = append(outs, gen.Outputs...)
+	}
+	return outs
 }

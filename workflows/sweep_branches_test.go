@@ -81,7 +81,8 @@ func newBranchEnv(t *testing.T, f *fakeSweep, imp activities.ImportResult, impor
 		f.mu.Lock()
 		f.gens = append(f.gens, in)
 		f.mu.Unlock()
-		return activities.GenerateResult{Label: in.Label, Code: store.Ref{Bucket: "b", Key: "code-" + in.Label}}, nil
+		return activities.GenerateResult{Label: in.Label, Code: store.Ref{Bucket: "b", Key: "code-" + in.Label},
+			Outputs: []activities.Output{{Path: "points/" + in.Label + "/model.c", Ref: store.Ref{Bucket: "b", Key: "c-" + in.Label}}}}, nil
 	})
 	env.OnActivity(a.RunOnBoard, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BoardInput) (hilbench.RunResult, error) {
 		f.mu.Lock()
@@ -90,6 +91,12 @@ func newBranchEnv(t *testing.T, f *fakeSweep, imp activities.ImportResult, impor
 		return hilbench.RunResult{Board: in.Board, Built: true, Pass: true}, nil
 	})
 	env.OnActivity(a.WriteReport, mock.Anything, mock.Anything).Return([]string{"front.json"}, nil)
+	env.OnActivity(a.StoreReport, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReportInput) (activities.StoreReportResult, error) {
+		if in.OutDir != "" {
+			return activities.StoreReportResult{}, fmt.Errorf("StoreReport got out_dir %q: workers must not write the submitter's paths", in.OutDir)
+		}
+		return activities.StoreReportResult{Outputs: []activities.Output{{Path: "front.json", Ref: store.Ref{Bucket: "b", Key: "front"}}}}, nil
+	})
 	return env
 }
 
@@ -296,5 +303,25 @@ func TestSweepBranchProbeFailureStopsFanOut(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Errorf("%d probes started after the first failed with concurrency 1", calls)
+	}
+}
+
+// TestSweepListsOutputsByReference: a new sweep stores its report instead of writing the
+// spec's out directory, and its result lists the report's and every point's outputs.
+func TestSweepListsOutputsByReference(t *testing.T) {
+	_, res, err := runBranches(t, branchSpec(), fakeImport(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 0 {
+		t.Errorf("result lists paths %v written on a worker", res.Files)
+	}
+	if len(res.Outputs) != 1+len(res.Code) || res.Outputs[0].Path != "front.json" {
+		t.Fatalf("outputs %+v, want front.json then one file per point of %d", res.Outputs, len(res.Code))
+	}
+	for i, gen := range res.Code {
+		if got := res.Outputs[1+i].Path; got != "points/"+gen.Label+"/model.c" {
+			t.Errorf("output %d is %s, want point %s's model.c", 1+i, got, gen.Label)
+		}
 	}
 }

@@ -107,8 +107,24 @@ func newEnvWithBoard(t *testing.T, board *hilbench.FarmAgentConfig) (*testsuite.
 	if err != nil {
 		t.Fatal(err)
 	}
-	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm})
+	workers.Register(env, &activities.Activities{Objects: objects, Cache: cache, HIL: farm, Dir: t.TempDir()})
+	envObjects[env] = objects
+	t.Cleanup(func() { delete(envObjects, env) })
 	return env, farm
+}
+
+// envObjects is the artifact store of each environment newEnv made.
+var envObjects = map[*testsuite.TestWorkflowEnvironment]*store.Objects{}
+
+// execute stores spec's inputs in env's artifact store, as tcdse sweep does, and runs the
+// sweep with the references.
+func execute(t *testing.T, env *testsuite.TestWorkflowEnvironment, spec explore.SweepSpec) {
+	t.Helper()
+	spec, err := activities.UploadInputs(context.Background(), envObjects[env], spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.ExecuteWorkflow(workflows.Sweep, spec)
 }
 
 func TestSweepLeNetEndToEnd(t *testing.T) {
@@ -212,7 +228,7 @@ func TestSweepRejectsThresholdTheBaselineFails(t *testing.T) {
 			probes++
 		}
 	})
-	env.ExecuteWorkflow(workflows.Sweep, spec)
+	execute(t, env, spec)
 	err := env.GetWorkflowError()
 	if err == nil {
 		t.Fatal("sweep with a threshold the baseline fails succeeded")
@@ -222,5 +238,31 @@ func TestSweepRejectsThresholdTheBaselineFails(t *testing.T) {
 	}
 	if probes != 0 {
 		t.Errorf("%d Evaluate activities ran after the baseline failed the threshold", probes)
+	}
+}
+
+// TestSweepRejectsLocalPaths submits a spec that names files on the submitter's disk, as a
+// user of the temporal CLI might: Import must fail at once, without retries, naming the field
+// and the fix.
+func TestSweepRejectsLocalPaths(t *testing.T) {
+	env := newEnv(t, false)
+	imports := 0
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "Import" {
+			imports++
+		}
+	})
+	env.ExecuteWorkflow(workflows.Sweep, lenetSpec(t))
+	err := env.GetWorkflowError()
+	if err == nil {
+		t.Fatal("a sweep naming local paths succeeded")
+	}
+	for _, want := range []string{"model: ", "fyh620_lenet.onnx", "tcdse put", "artifact://"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if imports != 1 {
+		t.Errorf("Import ran %d times, want once (the error is not retryable)", imports)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -349,7 +350,10 @@ func TestSteerRunningSweep(t *testing.T) {
 	ns := ts.st.Namespace()
 	spec := cheapCampaign(t, "steer", 1, "tc387:cpu2").ModelSweep(0, []string{"tc387:cpu2"})
 	spec.MaxEvaluations, spec.Concurrency = 30, 2
-	run, err := submit(ctx, ts.client, ns, spec, "steered")
+	// Started directly: the cheap worker's model and data are names, not files to upload.
+	run, err := ts.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "steered", TaskQueue: workflows.TaskQueue,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AttrModel.ValueSet(spec.Name), workflows.AttrTarget.ValueSet([]string{spec.Target}))},
+		"Sweep", spec.WithDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -13,33 +14,62 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 )
 
-// logger returns the slog logger commands use: warnings only unless --verbose.
+// logger returns the slog logger commands use: warnings only unless --verbose, as text or
+// JSON (--log-format).
 func (g *globalFlags) logger() *slog.Logger {
 	level := slog.LevelWarn
 	if g.verbose {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if g.cl.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// dialTemporal connects to Temporal and checks the connection, with a clear error when nothing
-// listens there.
+// dialTemporal connects to Temporal (address, namespace, TLS and API key from the flags, the
+// TEMPORAL_* variables and temporal.toml) and checks the connection, with an error that says
+// what failed.
 func (g *globalFlags) dialTemporal(ctx context.Context, hostPort string) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: hostPort, Namespace: g.namespace,
-		Logger: sdklog.NewStructuredLogger(g.logger()),
-	})
+	opts, err := g.temporalOptions(hostPort)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to Temporal at %s (is `tcdse up` running?): %w", hostPort, err)
+		return nil, err
+	}
+	opts.Logger = sdklog.NewStructuredLogger(g.logger())
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, explainTemporal(opts, err)
 	}
 	return c, nil
 }
 
-// dialNATS connects to NATS with reconnects, so a restarted server is picked up again.
-func dialNATS(url, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+// explainTemporal says what refused a Temporal connection, without the API key.
+func explainTemporal(opts client.Options, err error) error {
+	msg := redactErr(err)
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "unauthenticated") || strings.Contains(low, "permissiondenied") || strings.Contains(low, "permission denied"):
+		return fmt.Errorf("Temporal at %s (namespace %s) refused the credentials (API key or client certificate): %s", opts.HostPort, opts.Namespace, msg)
+	case strings.Contains(low, "x509") || strings.Contains(low, "tls") || strings.Contains(low, "handshake"):
+		return fmt.Errorf("TLS with Temporal at %s failed (check --temporal-tls-ca, the client certificate and the server name): %s", opts.HostPort, msg)
+	case strings.Contains(low, "namespace") && strings.Contains(low, "not found"):
+		return fmt.Errorf("Temporal at %s has no namespace %q: %s", opts.HostPort, opts.Namespace, msg)
+	}
+	return fmt.Errorf("connecting to Temporal at %s (is `tcdse up` running, or is --temporal / TEMPORAL_ADDRESS right?): %s", opts.HostPort, msg)
+}
+
+// dialNATS connects to NATS with the credentials and TLS the flags give, reconnecting
+// forever, so a restarted server is picked up again. Errors say what was refused and never
+// hold a secret.
+func (g *globalFlags) dialNATS(u, name string) (*nats.Conn, error) {
+	opts, err := g.natsOptions(name)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s (is `tcdse up` running?): %w", url, err)
+		return nil, err
+	}
+	nc, err := nats.Connect(u, opts...)
+	if err != nil {
+		return nil, g.explainNATS(u, err)
 	}
 	return nc, nil
 }
@@ -48,10 +78,12 @@ func dialNATS(url, name string) (*nats.Conn, error) {
 func (g *globalFlags) temporalReachable(ctx context.Context, hostPort string) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: hostPort, Namespace: g.namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-	})
+	opts, err := g.temporalOptions(hostPort)
+	if err != nil {
+		return false
+	}
+	opts.Logger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return false
 	}

@@ -291,7 +291,7 @@ func validateBundle(cmd *cobra.Command, g *globalFlags, f *deployFlags, b *deplo
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	nc, err := dialNATS(g.nats, "tcdse-deploy")
+	nc, err := g.dialNATS(g.nats, "tcdse-deploy")
 	if err != nil {
 		return fmt.Errorf("deploy --validate: %w", err)
 	}

@@ -135,7 +135,7 @@ See docs/farm.md.`,
 
 // openFarmCLI connects to the farm on --nats; call the returned function when done.
 func openFarmCLI(cmd *cobra.Command, g *globalFlags) (*hilbench.Farm, func(), error) {
-	nc, err := dialNATS(g.nats, "tcdse-farm")
+	nc, err := g.dialNATS(g.nats, "tcdse-farm")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -225,7 +225,7 @@ func runOnFarm(ctx context.Context, g *globalFlags, dir, class string, timeout t
 	if err != nil {
 		return nil, err
 	}
-	nc, err := dialNATS(g.nats, "tcdse-validate")
+	nc, err := g.dialNATS(g.nats, "tcdse-validate")
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/tcdse/tcdse/devstack"
 	"github.com/tcdse/tcdse/explore"
@@ -73,7 +72,7 @@ func TestSweepSurvivesWorkerKill(t *testing.T) {
 
 	// Undisturbed run.
 	w1 := startWorkerProcess(t, st, filepath.Join(dir, "w1"), "w1")
-	calm := runSweep(ctx, t, c, integrationSpec(t, filepath.Join(dir, "out-calm")), "calm", nil)
+	calm := runSweep(ctx, t, ts, integrationSpec(t, filepath.Join(dir, "out-calm")), "calm", nil)
 	w1.Process.Kill()
 	w1.Wait()
 
@@ -91,7 +90,7 @@ func TestSweepSurvivesWorkerKill(t *testing.T) {
 			startWorkerProcess(t, st, filepath.Join(dir, "w2"), "w2")
 		}
 	}
-	stormy := runSweep(ctx, t, c, integrationSpec(t, filepath.Join(dir, "out-stormy")), "stormy", crash)
+	stormy := runSweep(ctx, t, ts, integrationSpec(t, filepath.Join(dir, "out-stormy")), "stormy", crash)
 	if !killed {
 		t.Fatal("the sweep ended before the worker could be killed")
 	}
@@ -127,9 +126,10 @@ func TestSweepSurvivesWorkerKill(t *testing.T) {
 	}
 }
 
-func runSweep(ctx context.Context, t *testing.T, c client.Client, spec explore.SweepSpec, id string, watch func(workflows.Progress)) *workflows.SweepResult {
+func runSweep(ctx context.Context, t *testing.T, ts *testStack, spec explore.SweepSpec, id string, watch func(workflows.Progress)) *workflows.SweepResult {
 	t.Helper()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}, "Sweep", spec)
+	c := ts.client
+	run, err := submit(ctx, c, ts.objs, "default", spec, id)
 	if err != nil {
 		t.Fatal(err)
 	}

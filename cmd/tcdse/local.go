@@ -92,7 +92,7 @@ func (l *localStack) attach(ctx context.Context, g *globalFlags, temporalHostPor
 	if l.client, err = g.dialTemporal(ctx, temporalHostPort); err != nil {
 		return err
 	}
-	if l.nc, err = dialNATS(natsURL, "tcdse"); err != nil {
+	if l.nc, err = g.dialNATS(natsURL, "tcdse"); err != nil {
 		return err
 	}
 	if l.worker, err = workers.Start(ctx, workers.Config{Client: l.client, NATS: l.nc, DataDir: g.dataDir, Name: "local"}); err != nil {

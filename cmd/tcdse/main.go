@@ -25,6 +25,7 @@ type globalFlags struct {
 	verbose   bool
 	ui        string
 	json      bool // set by the commands that take --json
+	cl        clusterFlags
 }
 
 func main() {
@@ -50,6 +51,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.nats, "nats", "nats://127.0.0.1:4222", "NATS server URL")
 	pf.StringVar(&g.dataDir, "data-dir", ".tcdse", "directory for the embedded stack's state and the evaluation cache")
 	pf.BoolVarP(&g.verbose, "verbose", "v", false, "log Temporal and NATS client details")
+	g.addClusterFlags(root)
 	pf.StringVar(&g.ui, "ui", report.DefaultUIAddress, "the Temporal Web UI's host:port ('tcdse up' serves it there; empty: none)")
 	root.AddCommand(
 		newUpCmd(g), newRunCmd(g), newSweepCmd(g), newWorkerCmd(g), newAgentCmd(g),
@@ -63,6 +65,8 @@ func newRoot() *cobra.Command {
 	root.AddCommand(newValidateCmd(g))
 	root.AddCommand(newExportCmd(g))
 	root.AddCommand(newDeployCmd(g))
+	root.AddCommand(newPutCmd(g))
+	root.AddCommand(newResultsCmd(g))
 	root.AddCommand(newReportCmd(g))
 	root.AddCommand(newCampaignCmd(g), newScheduleCmd(g))
 	return root

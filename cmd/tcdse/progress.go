@@ -84,3 +84,12 @@ func (b *progressBar) finish() {
 		fmt.Fprintln(b.w, b.last.Note)
 	}
 }
+
+// say prints a status line (on its own line, below the bar on a terminal).
+func (b *progressBar) say(msg string) {
+	if b.tty && b.drawn {
+		fmt.Fprintln(b.w)
+	}
+	fmt.Fprintln(b.w, msg)
+	b.drawn = false
+}

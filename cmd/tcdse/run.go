@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 )
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -19,13 +21,30 @@ where the outputs are, and stops.`,
 			if err != nil {
 				return err
 			}
-			return g.withClient(ctx, func(c client.Client) error {
-				r, err := submit(ctx, c, g.namespace, spec, "")
+			if g.temporalReachable(ctx, g.temporal) {
+				fmt.Fprintf(os.Stderr, "using the tcdse already running at %s\n", g.temporal)
+				c, objs, closeAll, err := g.connect(ctx, "tcdse-run")
 				if err != nil {
 					return err
 				}
-				return follow(ctx, g, c, r)
-			})
+				defer closeAll()
+				r, err := submit(ctx, c, objs, g.namespace, spec, "")
+				if err != nil {
+					return err
+				}
+				return follow(ctx, g, c, objs, r.GetID(), r.GetRunID(), outDir(spec))
+			}
+			fmt.Fprintf(os.Stderr, "starting the embedded Temporal server and NATS (state in %s)\n", g.dataDir)
+			l, err := startLocal(ctx, g, "")
+			if err != nil {
+				return err
+			}
+			defer l.stop()
+			r, err := submit(ctx, l.client, l.worker.Objects(), g.namespace, spec, "")
+			if err != nil {
+				return err
+			}
+			return follow(ctx, g, l.client, l.worker.Objects(), r.GetID(), r.GetRunID(), outDir(spec))
 		},
 	}
 	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")

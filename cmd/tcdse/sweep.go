@@ -2,19 +2,23 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tcdse/tcdse/activities"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/pareto"
 	"github.com/tcdse/tcdse/report"
+	"github.com/tcdse/tcdse/store"
 	"github.com/tcdse/tcdse/workflows"
 )
 
@@ -24,109 +28,109 @@ func newSweepCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sweep SPEC.yaml",
 		Short: "Submit a sweep to a running tcdse (see 'tcdse up') and follow it to its Pareto front",
-		Long: `sweep validates the spec (docs/sweep-spec.md), starts a Sweep workflow on the "tcdse" task
-queue, shows its progress, and prints the Pareto front and where the outputs are. Relative file
-names in the spec are taken relative to the spec file.`,
+		Long: `sweep validates the spec (docs/sweep-spec.md), stores every input file it names in the
+artifact store (NATS JetStream, --nats), starts a Sweep workflow whose spec carries only
+references, shows its progress, prints the Pareto front and downloads the outputs into the
+spec's out directory. Relative file names in the spec are taken relative to the spec file.
+With --detach it returns once the inputs are stored and the sweep has started: the files may
+then be moved or deleted; 'tcdse results ID' fetches the outputs later.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			spec, err := loadSpecForSubmit(args[0])
 			if err != nil {
 				return err
 			}
-			c, err := g.dialTemporal(cmd.Context(), g.temporal)
+			c, objs, closeAll, err := g.connect(ctx, "tcdse-sweep")
 			if err != nil {
 				return err
 			}
-			defer c.Close()
-			run, err := submit(cmd.Context(), c, g.namespace, spec, id)
+			defer closeAll()
+			run, err := submit(ctx, c, objs, g.namespace, spec, id)
 			if err != nil {
 				return err
 			}
 			if detach {
 				fmt.Printf("started workflow %s (run %s)\n", run.GetID(), run.GetRunID())
+				fmt.Printf("the inputs are in the artifact store; follow it with 'tcdse sweep attach %s', fetch the outputs with 'tcdse results %s --out DIR'\n", run.GetID(), run.GetID())
 				return nil
 			}
-			return follow(cmd.Context(), g, c, run)
+			return follow(ctx, g, c, objs, run.GetID(), run.GetRunID(), outDir(spec))
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "workflow id (default sweep-NAME-TIME)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the sweep and return without following it")
 	cmd.Flags().BoolVar(&g.json, "json", false, "print the sweep's result as JSON instead of the front table")
 	cmd.AddCommand(newSweepSteerCmds(g)...)
+	cmd.AddCommand(newAttachCmd(g))
 	return cmd
 }
 
-// submit starts the Sweep workflow, with tcdse's search attributes when the namespace has them.
-func submit(ctx context.Context, c client.Client, namespace string, spec explore.SweepSpec, id string) (client.WorkflowRun, error) {
+// outDir is where a spec's outputs are downloaded: its out, relative to the spec file.
+func outDir(spec explore.SweepSpec) string {
+	if spec.Out == "" {
+		return filepath.Join(spec.BaseDir, "out", spec.WithDefaults().Name)
+	}
+	return spec.Resolve(spec.Out)
+}
+
+// submit stores the spec's inputs in the artifact store and starts the Sweep workflow with a
+// spec that names them by reference, with tcdse's search attributes when the namespace has
+// them. An id that is already taken is not started again.
+func submit(ctx context.Context, c client.Client, objs *store.Objects, namespace string, spec explore.SweepSpec, id string) (client.WorkflowRun, error) {
 	spec = spec.WithDefaults()
 	if id == "" {
 		id = fmt.Sprintf("sweep-%s-%s", spec.Name, time.Now().UTC().Format("20060102-150405"))
 	}
-	opts := client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue}
+	ref, err := activities.UploadInputs(ctx, objs, spec)
+	if err != nil {
+		return nil, fmt.Errorf("storing the sweep's inputs: %w", err)
+	}
+	opts := client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+	}
 	if attrsRegistered(ctx, c, namespace) {
 		opts.TypedSearchAttributes = temporal.NewSearchAttributes(workflows.AttrModel.ValueSet(spec.Name), workflows.AttrTarget.ValueSet([]string{spec.Target}))
 	}
-	run, err := c.ExecuteWorkflow(ctx, opts, "Sweep", spec)
+	run, err := c.ExecuteWorkflow(ctx, opts, "Sweep", ref)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil, alreadyExists(ctx, c, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("starting the sweep: %w", err)
 	}
 	return run, nil
 }
 
-// follow shows the sweep's progress until it ends, then prints the front.
-func follow(ctx context.Context, g *globalFlags, c client.Client, run client.WorkflowRun) error {
-	fmt.Fprintf(os.Stderr, "sweep %s started (run %s)\n", run.GetID(), run.GetRunID())
-	if u := report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID()); u != "" {
-		fmt.Fprintf(os.Stderr, "follow it in the Temporal Web UI: %s\n", u)
-	}
-	bar := newProgressBar(os.Stderr)
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(300 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				v, err := c.QueryWorkflow(qctx, run.GetID(), run.GetRunID(), workflows.ProgressQuery)
-				cancel()
-				if err != nil {
-					continue
-				}
-				var p workflows.Progress
-				if v.Get(&p) == nil {
-					bar.show(p)
-				}
-			}
-		}
-	}()
-	var res workflows.SweepResult
-	err := run.Get(ctx, &res)
-	close(done)
-	bar.finish()
+// alreadyExists explains what to do with a sweep id that is taken.
+func alreadyExists(ctx context.Context, c client.Client, id string) error {
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
-		return fmt.Errorf("sweep %s: %w", run.GetID(), err)
+		return fmt.Errorf("sweep %s already exists; 'tcdse results %s' fetches its result", id, id)
 	}
-	ui := report.WorkflowURL(g.ui, g.namespace, run.GetID(), run.GetRunID())
-	if g.json {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			WorkflowID string `json:"workflow_id"`
-			RunID      string `json:"run_id"`
-			UIURL      string `json:"ui_url,omitempty"`
-			*workflows.SweepResult
-		}{run.GetID(), run.GetRunID(), ui, &res})
+	st := d.GetWorkflowExecutionInfo().GetStatus()
+	if st == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return fmt.Errorf("sweep %s is already running: 'tcdse sweep attach %s' follows it (nothing was started)", id, id)
 	}
-	printResult(&res)
-	printReportLinks(&res, ui)
-	return nil
+	return fmt.Errorf("sweep %s already finished (%s): 'tcdse results %s --out DIR' fetches its result without running it again; give another --id to run it anew",
+		id, statusName(st), id)
 }
 
-// printResult prints the front table and where the outputs are.
-func printResult(res *workflows.SweepResult) {
+// statusName is a workflow status in lower case ("completed", "failed").
+func statusName(st enumspb.WorkflowExecutionStatus) string {
+	return map[enumspb.WorkflowExecutionStatus]string{
+		enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED: "completed", enumspb.WORKFLOW_EXECUTION_STATUS_FAILED: "failed",
+		enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED: "canceled", enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED: "terminated",
+		enumspb.WORKFLOW_EXECUTION_STATUS_TIMED_OUT: "timed out", enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW: "continued as new",
+		enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING: "running",
+	}[st]
+}
+
+// printResult prints the front table and where the outputs are under dir.
+func printResult(res *workflows.SweepResult, dir string) {
 	fmt.Printf("\nPareto front of %s (%d of %d points; metric %s, target %s)\n",
 		res.Name, len(res.Report.Front), len(res.Report.Points), res.Report.Metric, res.Report.Target)
 	if err := pareto.WriteTable(os.Stdout, res.Report); err != nil {
@@ -149,7 +153,11 @@ func printResult(res *workflows.SweepResult) {
 					status = fmt.Sprintf("FAILED on %s: %s", b.Board, b.Error)
 				}
 			}
-			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(gen.Dir), "", status)
+			where := gen.Dir
+			if len(gen.Outputs) > 0 {
+				where = filepath.Join(dir, filepath.FromSlash(gen.Dir))
+			}
+			fmt.Printf("  %-22s %s\n  %-22s %s\n", gen.Label, relPath(where), "", status)
 		}
 	}
 	if c := res.Calibration; c != nil {
@@ -160,6 +168,11 @@ func printResult(res *workflows.SweepResult) {
 		}
 	}
 	fmt.Println("\nOutputs:")
+	for _, o := range res.Outputs {
+		if filepath.Dir(filepath.FromSlash(o.Path)) == "." {
+			fmt.Printf("  %s\n", relPath(filepath.Join(dir, o.Path)))
+		}
+	}
 	for _, f := range res.Files {
 		fmt.Printf("  %s\n", relPath(f))
 	}
@@ -177,8 +190,14 @@ func relPath(p string) string {
 	return p
 }
 
-// printReportLinks prints where the HTML report is and the workflow's page in the Web UI.
-func printReportLinks(res *workflows.SweepResult, ui string) {
+// printReportLinks prints where the HTML report is (under dir) and the sweep's page in the
+// Temporal Web UI.
+func printReportLinks(res *workflows.SweepResult, dir, ui string) {
+	for _, o := range res.Outputs {
+		if o.Path == report.HTMLFile {
+			fmt.Printf("\nReport: %s\n", relPath(filepath.Join(dir, o.Path)))
+		}
+	}
 	for _, f := range res.Files {
 		if filepath.Base(f) == report.HTMLFile {
 			fmt.Printf("\nReport: %s\n", relPath(f))
