@@ -15,8 +15,8 @@ import (
 	"github.com/tcdse/tcdse/codegen"
 	"github.com/tcdse/tcdse/explore"
 	"github.com/tcdse/tcdse/hilbench"
-	"github.com/tcdse/tcdse/tc3xx"
 	"github.com/tcdse/tcdse/store"
+	"github.com/tcdse/tcdse/tc3xx"
 )
 
 // Generate makes the C code of one point, with test vectors computed by the Go interpreter on
