@@ -88,7 +88,14 @@ func Start(ctx context.Context, cfg Config) (*Worker, error) {
 		cache.Close()
 		return nil, fmt.Errorf("workers: %w", err)
 	}
-	acts := &activities.Activities{Objects: objects, Cache: shared, HIL: farm, Dir: filepath.Join(cfg.DataDir, "work-"+cfg.Name)}
+	// The work directory is absolute: Import resolves a spec's fetched inputs against it, and
+	// a relative one would be taken relative to the spec's base_dir.
+	workDir, err := filepath.Abs(filepath.Join(cfg.DataDir, "work-"+cfg.Name))
+	if err != nil {
+		cache.Close()
+		return nil, fmt.Errorf("workers: work directory: %w", err)
+	}
+	acts := &activities.Activities{Objects: objects, Cache: shared, HIL: farm, Dir: workDir}
 	out := &Worker{cache: cache, objects: objects}
 	for _, role := range cfg.Roles {
 		opts := worker.Options{
