@@ -63,12 +63,33 @@ type deployFlags struct {
 	force                  bool
 	validate               string
 	timeout                time.Duration
+	results                string
+}
+
+// downloadPoint downloads the outputs of sweep id into dir (default DATA_DIR/results/ID) and
+// returns the directory of its point label, or an error naming the labels that have code.
+func downloadPoint(ctx context.Context, g *globalFlags, id, label, dir string) (string, error) {
+	if dir == "" {
+		dir = filepath.Join(g.dataDir, "results", id)
+	}
+	if err := g.followByID(ctx, id, dir); err != nil {
+		return "", fmt.Errorf("fetching sweep %s: %w", id, err)
+	}
+	point := filepath.Join(dir, "points", label)
+	if st, err := os.Stat(point); err == nil && st.IsDir() {
+		return point, nil
+	}
+	have, _ := filepath.Glob(filepath.Join(dir, "points", "*"))
+	for i, h := range have {
+		have[i] = filepath.Base(h)
+	}
+	return "", fmt.Errorf("sweep %s has no code for point %q (points with code: %v; 'tcdse sweep pick %s %s' generates it)", id, label, have, id, label)
 }
 
 func newDeployCmd(g *globalFlags) *cobra.Command {
 	f := &deployFlags{}
 	cmd := &cobra.Command{
-		Use:   "deploy POINT --target DERIVATIVE:CORE --toolchain hightec|tasking|gcc --out DIR",
+		Use:   "deploy POINT|WORKFLOW_ID LABEL --target DERIVATIVE:CORE --toolchain hightec|tasking|gcc --out DIR",
 		Short: "Write a firmware bundle for a design point: placed C, linker fragment, example, Makefile, manifest",
 		Long: `deploy writes a firmware bundle for POINT, a point directory OUT/points/LABEL a sweep
 wrote (or downloaded; it holds the point's own model.tcdse), or a model file. The bundle
@@ -83,14 +104,24 @@ The placement is the cheapest fitting one of the cost model unless --weights or 
 name one. A point that does not fit the core is refused with the numbers unless --force.
 The same inputs give byte-identical bundles. With --validate CLASS the bundle runs once on
 a board agent of that class over NATS (--nats) and the measurement goes into the manifest.
-A workflow id and label as POINT are not supported yet: download the result first.`,
-		Args: cobra.ExactArgs(1),
+Given a sweep's workflow id and a point's label instead, deploy first downloads the sweep's
+outputs (as 'tcdse results ID' does, sha256-checked, never running the sweep again) into
+--results (default DATA_DIR/results/ID) and deploys OUT/points/LABEL from there.`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDeploy(cmd, g, args[0], f)
+			point := args[0]
+			if len(args) == 2 {
+				var err error
+				if point, err = downloadPoint(cmd.Context(), g, args[0], args[1], f.results); err != nil {
+					return fmt.Errorf("deploy: %w", err)
+				}
+			}
+			return runDeploy(cmd, g, point, f)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.target, "target", "tc387:cpu2", "target DERIVATIVE:CORE")
+	fl.StringVar(&f.results, "results", "", "with WORKFLOW_ID LABEL: where the sweep's outputs are downloaded (default DATA_DIR/results/ID)")
 	fl.StringVar(&f.toolchain, "toolchain", string(deploy.HighTec), "hightec, tasking or gcc")
 	fl.StringVar(&f.out, "out", "", "bundle directory (required)")
 	fl.StringVar(&f.weights, "weights", "", "force the weights' memory: pflash, pflash_nc, lmu or dspr (default: the cost model's choice)")

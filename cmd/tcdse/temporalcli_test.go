@@ -87,6 +87,24 @@ func TestTemporalCLIStartsSweep(t *testing.T) {
 	if len(points) != 2 {
 		t.Errorf("%d points' model.c downloaded, want 2", len(points))
 	}
+	// deploy takes the workflow id and a point's label: it downloads the result and bundles the point.
+	if len(points) > 0 {
+		label := filepath.Base(filepath.Dir(points[0]))
+		bundle := filepath.Join(dir, "bundle")
+		if out := tcdse("deploy", "cli-sweep", label, "--toolchain", "gcc", "--force", "--results", filepath.Join(dir, "deploy-results"), "--out", bundle); !strings.Contains(out, bundle) {
+			t.Errorf("tcdse deploy cli-sweep %s printed:\n%s", label, out)
+		}
+		if out := tcdse("deploy", "verify", bundle); !strings.Contains(out, "match the manifest") {
+			t.Errorf("tcdse deploy verify printed:\n%s", out)
+		}
+		missing := exec.CommandContext(ctx, os.Args[0], "deploy", "cli-sweep", "no-such-point", "--results", filepath.Join(dir, "deploy-results"), "--out", filepath.Join(dir, "b2"),
+			"--temporal", st.TemporalHostPort(), "--namespace", st.Namespace(), "--nats", st.NATSURL())
+		missing.Env = append(os.Environ(), "TCDSE_TEST_AS_MAIN=1")
+		if b, err := missing.CombinedOutput(); err == nil || !strings.Contains(string(b), label) {
+			t.Errorf("deploy of a label without code: %v\n%s (want the labels that have code)", err, b)
+		}
+	}
+
 	// The points.json listing names each file's sha256; the downloaded files match it.
 	var listing struct {
 		Code []struct {
