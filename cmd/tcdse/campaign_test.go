@@ -522,3 +522,44 @@ func mustDial(ctx context.Context, t *testing.T, g *globalFlags, hostPort string
 	}
 	return c
 }
+
+// TestCampaignCommands drives a campaign with the tcdse commands: start, status, stop (while its
+// sweeps run, activities taking 100 ms) and summary; the result is partial, marked stopped.
+func TestCampaignCommands(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ts := startCheapStack(ctx, t, 100*time.Millisecond)
+	spec := cheapCampaign(t, "cmds", 3, "tc387:cpu2", "tc327:cpu0")
+	b, err := json.Marshal(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "campaign.yaml")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tcdse(ctx, t, ts, "campaign", "start", file, "--id", "cmds")
+	waitUntil(ctx, t, "the campaign's first sweep never ran", func() bool {
+		st, err := campaignStatus(ctx, ts.client, "cmds")
+		return err == nil && len(st.Running) > 0
+	})
+	tcdse(ctx, t, ts, "campaign", "status", "cmds")
+	tcdse(ctx, t, ts, "campaign", "stop", "cmds")
+	tcdse(ctx, t, ts, "campaign", "summary", "cmds", "--json")
+	var res workflows.CampaignResult
+	if err := ts.client.GetWorkflow(ctx, "cmds", "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Summary.Partial || res.Summary.Reason != workflows.EndedStopped || len(res.Summary.Rows) != 6 {
+		t.Errorf("summary after stop: partial %v, reason %q, %d rows", res.Summary.Partial, res.Summary.Reason, len(res.Summary.Rows))
+	}
+	notRun := 0
+	for _, r := range res.Summary.Rows {
+		if r.State == "not run" {
+			notRun++
+		}
+	}
+	if notRun == 0 {
+		t.Error("every sweep ran although the campaign was stopped during its first")
+	}
+}
