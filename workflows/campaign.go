@@ -322,7 +322,7 @@ func (c *campaignRun) finish(ctx workflow.Context) (*CampaignResult, error) {
 // status is the CampaignQuery answer.
 func (c *campaignRun) status(ctx workflow.Context) CampaignStatus {
 	return CampaignStatus{
-		Name: c.spec.Name, Run: c.st.Runs, Sweeps: len(c.jobs), Finished: len(c.st.Outcomes),
+		Name: c.spec.Name, Run: c.st.Runs, Sweeps: len(c.jobs), Finished: c.st.Next - len(c.running),
 		Running: append([]string{}, c.order...), Evaluations: c.st.Used,
 		MaxEvaluations: c.spec.Budget.MaxEvaluations, Deadline: c.deadline, Ended: c.st.Ended,
 	}
