@@ -42,3 +42,18 @@ func TestMapInputsVisitsEveryFileAndCopies(t *testing.T) {
 		t.Errorf("error %v, want it prefixed with the field", err)
 	}
 }
+
+func TestMapInputsLeavesAFarmCostModelAlone(t *testing.T) {
+	s := SweepSpec{Model: "m.onnx", CostModel: FarmCostModelPrefix + "tc387-sim"}
+	var seen []string
+	out, err := s.MapInputs(func(field, name string) (string, error) {
+		seen = append(seen, field)
+		return "artifact://x/" + name, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.CostModel != "farm:tc387-sim" || len(seen) != 1 || seen[0] != "model" {
+		t.Fatalf("cost_model %q, fields visited %v: farm:CLASS names no file", out.CostModel, seen)
+	}
+}

@@ -87,17 +87,27 @@ func (c *cheapActivities) WriteReport(ctx context.Context, in activities.ReportI
 	return nil, nil
 }
 
+func (c *cheapActivities) StoreReport(ctx context.Context, in activities.ReportInput) (activities.StoreReportResult, error) {
+	return activities.StoreReportResult{}, nil
+}
+
 // startCheapWorker runs the real workflows with cheapActivities on the test stack.
 func startCheapWorker(t *testing.T, c client.Client, delay time.Duration) {
 	t.Helper()
-	w := worker.New(c, workflows.TaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: 16})
-	w.RegisterWorkflowWithOptions(workflows.Sweep, workflow.RegisterOptions{Name: "Sweep"})
-	w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: "Campaign"})
-	w.RegisterActivity(&cheapActivities{Activities: &activities.Activities{}, delay: delay})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
+	acts := &cheapActivities{Activities: &activities.Activities{}, delay: delay}
+	// Workflow tasks on "tcdse"; the activities also on each role's queue, where sweeps route them.
+	for _, role := range activities.Roles {
+		w := worker.New(c, activities.TaskQueue(role), worker.Options{MaxConcurrentActivityExecutionSize: 16})
+		if role == activities.RoleWorkflow {
+			w.RegisterWorkflowWithOptions(workflows.Sweep, workflow.RegisterOptions{Name: "Sweep"})
+			w.RegisterWorkflowWithOptions(workflows.Campaign, workflow.RegisterOptions{Name: "Campaign"})
+		}
+		w.RegisterActivity(acts)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
 	}
-	t.Cleanup(w.Stop)
 }
 
 // startCheapStack is the test stack with tcdse's search attributes and a worker of the real
