@@ -110,7 +110,7 @@ func TestDeployCLI(t *testing.T) {
 func serveBoard(t *testing.T, board string, d hilbench.Driver) string {
 	t.Helper()
 	srv, nc := natstest.Start(t)
-	agent, err := hilbench.NewAgent(nc, hilbench.AgentConfig{Name: board + "-1", Board: board, Driver: d, WorkDir: t.TempDir()})
+	agent, err := hilbench.NewFarmAgent(nc, hilbench.FarmAgentConfig{Name: board + "-1", Class: board, Driver: d, WorkDir: t.TempDir(), Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
