@@ -24,6 +24,12 @@ var kernelCodeBytes = map[string]int{
 	"copy":         40,
 	"mean":         60,
 	"lstm":         620, // plus expf and tanhf from the C library
+	// int8 kernels (int8_kernels*.go), TriCore -O2 guesses, helpers included once per kernel
+	// that inlines them.
+	"q8_in": 60, "q8_out": 40, "q8_quantize": 120, "q8_dequantize": 60, "q8_copy": 40,
+	"q8_clamp": 140, "q8_addsub": 260, "q8_mul": 180, "q8_mean": 200, "q8_maxpool": 260,
+	"q8_avgpool": 300, "q8_softmax": 1100, "q8_logistic": 900, "q8_tanh": 900,
+	"q8_dense": 420, "q8_dense_csr": 220, "q8_dense_rcsr": 240, "q8_conv": 600, "q8_conv_csr": 520, "q8_conv_rcsr": 540,
 }
 
 const (

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -43,144 +44,6 @@ func CheckLSL(src []byte, memories []string) error {
 		}
 	}
 	return nil
-}
-
-type lslTokKind int
-
-const (
-	tEOF lslTokKind = iota
-	tIdent
-	tNumber
-	tString
-	tPunct
-)
-
-type lslTok struct {
-	kind      lslTokKind
-	text      string
-	line, col int
-}
-
-// lslPuncts lists the punctuators, longest first.
-var lslPuncts = []string{"..", ":=", "==", "!=", ">=", "<=", "&&", "||", "<<", ">>",
-	"{", "}", "(", ")", "[", "]", ";", ",", "=", ":", "|", "+", "-", "*", "/", "%", "&", "^", "~", "!", "?", "<", ">"}
-
-func lexLSL(s string) ([]lslTok, error) {
-	var toks []lslTok
-	line, col := 1, 1
-	adv := func(n int) {
-		for _, r := range s[:n] {
-			if r == '\n' {
-				line, col = line+1, 1
-			} else {
-				col++
-			}
-		}
-		s = s[n:]
-	}
-	lineStart := true
-	for len(s) > 0 {
-		c := s[0]
-		switch {
-		case c == '\n':
-			adv(1)
-			lineStart = true
-			continue
-		case c == ' ' || c == '\t' || c == '\r':
-			adv(1)
-			continue
-		case strings.HasPrefix(s, "//"):
-			n := strings.IndexByte(s, '\n')
-			if n < 0 {
-				n = len(s)
-			}
-			adv(n)
-			continue
-		case strings.HasPrefix(s, "/*"):
-			n := strings.Index(s[2:], "*/")
-			if n < 0 {
-				return nil, fmt.Errorf("lsl %d:%d: unterminated comment", line, col)
-			}
-			adv(n + 4)
-			continue
-		case c == '#' && lineStart:
-			return nil, fmt.Errorf("lsl %d:%d: preprocessor directive in a fragment", line, col)
-		}
-		lineStart = false
-		tl, tc := line, col
-		switch {
-		case c == '"':
-			n := 1
-			for n < len(s) && s[n] != '"' && s[n] != '\n' {
-				n++
-			}
-			if n >= len(s) || s[n] != '"' {
-				return nil, fmt.Errorf("lsl %d:%d: unterminated string", tl, tc)
-			}
-			toks = append(toks, lslTok{tString, s[1:n], tl, tc})
-			adv(n + 1)
-		case isLSLDigit(c):
-			n := 0
-			for n < len(s) && (isLSLIdent(s[n])) {
-				n++
-			}
-			num := s[:n]
-			if !validLSLNumber(num) {
-				return nil, fmt.Errorf("lsl %d:%d: bad number %q", tl, tc, num)
-			}
-			toks = append(toks, lslTok{tNumber, num, tl, tc})
-			adv(n)
-		case isLSLIdent(c):
-			n := 0
-			for n < len(s) && isLSLIdent(s[n]) {
-				n++
-			}
-			toks = append(toks, lslTok{tIdent, s[:n], tl, tc})
-			adv(n)
-		default:
-			matched := ""
-			for _, p := range lslPuncts {
-				if strings.HasPrefix(s, p) {
-					matched = p
-					break
-				}
-			}
-			if matched == "" {
-				return nil, fmt.Errorf("lsl %d:%d: unexpected character %q", tl, tc, c)
-			}
-			toks = append(toks, lslTok{tPunct, matched, tl, tc})
-			adv(len(matched))
-		}
-	}
-	return append(toks, lslTok{tEOF, "", line, col}), nil
-}
-
-func isLSLDigit(c byte) bool { return c >= '0' && c <= '9' }
-func isLSLIdent(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isLSLDigit(c)
-}
-
-// validLSLNumber accepts decimal, 0x hex and 0b binary numbers with an optional k, M or G.
-func validLSLNumber(s string) bool {
-	if n := len(s); n > 1 && strings.ContainsRune("kKMG", rune(s[n-1])) && !strings.HasPrefix(s, "0x") {
-		s = s[:n-1]
-	}
-	digits, base := s, "0123456789"
-	switch {
-	case strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X"):
-		digits, base = s[2:], "0123456789abcdefABCDEF"
-	case strings.HasPrefix(s, "0b") || strings.HasPrefix(s, "0B"):
-		digits, base = s[2:], "01"
-	}
-	if digits == "" {
-		return false
-	}
-	for i := 0; i < len(digits); i++ {
-		if !strings.ContainsRune(base, rune(digits[i])) {
-			return false
-		}
-	}
-	return true
 }
 
 type lslParser struct {
@@ -468,10 +331,6 @@ func (p *lslParser) valueOrAttrs() error {
 	return p.expr()
 }
 
-func (p *lslParser) isCall() bool {
-	return p.pos+1 < len(p.toks) && p.toks[p.pos+1].kind == tPunct && p.toks[p.pos+1].text == "("
-}
-
 // addrs parses addr {| addr}.
 func (p *lslParser) addrs() error {
 	for {
@@ -510,7 +369,7 @@ func (p *lslParser) memRef() error {
 			return p.errf("want a memory name after mem:%s:", name.text)
 		}
 	}
-	if len(p.memories) > 0 && !containsString(p.memories, name.text) {
+	if len(p.memories) > 0 && !slices.Contains(p.memories, name.text) {
 		p.pos--
 		return p.errf("memory %s is not one of %v", name.text, p.memories)
 	}
@@ -524,109 +383,4 @@ func (p *lslParser) memRef() error {
 		return p.expect(tPunct, "]")
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// lslBinary are the binary operators by precedence level, loosest first.
-var lslBinary = [][]string{{"||"}, {"&&"}, {"|"}, {"^"}, {"&"}, {"==", "!="}, {"<", ">", "<=", ">="}, {"<<", ">>"}, {"+", "-"}, {"*", "/", "%"}}
-
-func (p *lslParser) expr() error {
-	if err := p.binary(0); err != nil {
-		return err
-	}
-	if p.accept(tPunct, "?") {
-		return seq(p.expr, p.punct(":"), p.expr)
-	}
-	return nil
-}
-
-func (p *lslParser) binary(level int) error {
-	if level == len(lslBinary) {
-		return p.unary()
-	}
-	if err := p.binary(level + 1); err != nil {
-		return err
-	}
-	for {
-		matched := false
-		for _, op := range lslBinary[level] {
-			if p.accept(tPunct, op) {
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			return nil
-		}
-		if err := p.binary(level + 1); err != nil {
-			return err
-		}
-	}
-}
-
-func (p *lslParser) unary() error {
-	p.depth++
-	defer func() { p.depth-- }()
-	if p.depth > 256 {
-		return p.errf("expression nested too deeply")
-	}
-	if p.accept(tPunct, "-") || p.accept(tPunct, "!") || p.accept(tPunct, "~") || p.accept(tPunct, "+") {
-		return p.unary()
-	}
-	t := p.next()
-	switch t.kind {
-	case tNumber, tString:
-		return nil
-	case tPunct:
-		if t.text == "(" {
-			if err := p.expr(); err != nil {
-				return err
-			}
-			return p.expect(tPunct, ")")
-		}
-	case tIdent:
-		if !p.accept(tPunct, "(") {
-			return nil // a constant name (defined by the including file)
-		}
-		if p.accept(tPunct, ")") {
-			return nil
-		}
-		for {
-			if err := p.callArg(); err != nil {
-				return err
-			}
-			if p.accept(tPunct, ")") {
-				return nil
-			}
-			if err := p.expect(tPunct, ","); err != nil {
-				return err
-			}
-		}
-	}
-	p.pos--
-	return p.errf("want an expression")
-}
-
-// callArg is an expression or a reference such as group:name, mem:name, section:"name".
-func (p *lslParser) callArg() error {
-	if p.at(tIdent, "mem") {
-		return p.memRef()
-	}
-	t := p.peek()
-	if t.kind == tIdent && p.pos+1 < len(p.toks) && p.toks[p.pos+1].text == ":" {
-		p.pos += 2
-		if !p.accept(tIdent, "") && !p.accept(tString, "") {
-			return p.errf("want a name after %s:", t.text)
-		}
-		return nil
-	}
-	return p.expr()
 }
