@@ -192,7 +192,7 @@ func (c *clusterFlags) natsCredential(u string) string {
 // explainNATS turns a connection error into one that says what was refused, with no secret.
 func (g *globalFlags) explainNATS(u string, err error) error {
 	where := redactURL(u)
-	msg := redactErr(err)
+	msg := redactErr(err, urlSecrets(u)...)
 	switch {
 	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(strings.ToLower(msg), "authorization violation") ||
 		strings.Contains(strings.ToLower(msg), "authentication"):
@@ -208,7 +208,20 @@ func (g *globalFlags) explainNATS(u string, err error) error {
 // redactURL hides a password (or token) in a URL's user info.
 func redactURL(u string) string {
 	pu, err := url.Parse(u)
-	if err != nil || pu.User == nil {
+	if err != nil {
+		// Not a URL url.Parse reads: hide whatever stands before an '@' after the scheme.
+		if at := strings.LastIndex(u, "@"); at >= 0 {
+			scheme, _, _ := strings.Cut(u, "://")
+			if scheme == u {
+				scheme = ""
+			} else {
+				scheme += "://"
+			}
+			return scheme + "REDACTED" + u[at:]
+		}
+		return u
+	}
+	if pu.User == nil {
 		return u
 	}
 	if _, has := pu.User.Password(); has {
@@ -219,15 +232,31 @@ func redactURL(u string) string {
 	return pu.String()
 }
 
-// redactErr is err's text with any secret the environment holds replaced.
-func redactErr(err error) string {
+// redactErr is err's text with any secret the environment holds, and the more given, replaced.
+func redactErr(err error, more ...string) string {
 	s := err.Error()
+	secrets := more
 	for _, env := range []string{envNATSPassword, envNATSToken, "TEMPORAL_API_KEY"} {
-		if v := os.Getenv(env); len(v) >= 4 {
+		secrets = append(secrets, os.Getenv(env))
+	}
+	for _, v := range secrets {
+		if len(v) >= 4 {
 			s = strings.ReplaceAll(s, v, "REDACTED")
 		}
 	}
 	return s
+}
+
+// urlSecrets are the password, or the token standing as the user, in a URL's user info.
+func urlSecrets(u string) []string {
+	pu, err := url.Parse(u)
+	if err != nil || pu.User == nil {
+		return nil
+	}
+	if pw, has := pu.User.Password(); has {
+		return []string{pw}
+	}
+	return []string{pu.User.Username()}
 }
 
 // serveMetrics starts the Prometheus endpoint when --metrics is set.

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -127,4 +128,20 @@ func writeTestPKI(t *testing.T, dir string) (ca, cert, key string) {
 	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srvDER}), 0o644)
 	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 	return ca, cert, key
+}
+
+// TestNATSErrorsHideTheURLSecret: whatever the NATS client's error says, the password or
+// token in --nats never reaches the explanation, nor the other errors that name the URL.
+func TestNATSErrorsHideTheURLSecret(t *testing.T) {
+	g := &globalFlags{}
+	for _, u := range []string{"nats://alice:s3cretpw@127.0.0.1:1", "nats://tok3nvalue@127.0.0.1:1"} {
+		secret := urlSecrets(u)[0]
+		err := g.explainNATS(u, fmt.Errorf("dial %s: refused (%s)", u, secret))
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("explainNATS(%s) leaks the secret: %v", u, err)
+		}
+		if _, err := hostPortOfURL("nats://alice:s3cretpw@bad:host:port"); err == nil || strings.Contains(err.Error(), "s3cretpw") {
+			t.Errorf("hostPortOfURL: %v", err)
+		}
+	}
 }

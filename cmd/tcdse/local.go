@@ -142,7 +142,7 @@ func hostPortOfURL(u string) (string, error) {
 		hp = u[len(scheme):]
 	}
 	if _, _, err := net.SplitHostPort(hp); err != nil {
-		return "", fmt.Errorf("--nats %q: want nats://host:port", u)
+		return "", fmt.Errorf("--nats %q: want nats://host:port", redactURL(u))
 	}
 	return hp, nil
 }

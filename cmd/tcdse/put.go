@@ -48,7 +48,7 @@ func (g *globalFlags) openObjects(ctx context.Context, name string) (*store.Obje
 	js, err := jetstream.New(nc)
 	if err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("JetStream at %s: %w", g.nats, err)
+		return nil, nil, fmt.Errorf("JetStream at %s: %w", redactURL(g.nats), err)
 	}
 	objs, err := store.OpenObjects(ctx, js, workers.ArtifactBucket)
 	if err != nil {
